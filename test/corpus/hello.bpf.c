@@ -1,0 +1,12 @@
+// The seed's program in C: print a line for every packet, pass it on.
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+SEC("xdp")
+int hello_world(struct xdp_md *ctx)
+{
+	bpf_printk("packet  received!");
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "GPL";
