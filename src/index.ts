@@ -1,2 +1,22 @@
 /** The tsbpf library: the public API re-exported from its layers. */
 export { TsbpfError, describeError } from './errors.js';
+export { loadObject, loadObjectSync, loadModel, LoadedObject, Program, LoadError, type LoadOptions, type TestRunOptions, type TestRunOutcome } from './loader/index.js';
+export { BpfMap, QueueMap, ProgArray, MapError, codecs, openPinnedMap, type Codec, type UpdateFlag } from './maps/index.js';
+export { SysError, VerifierError } from './sys/errors.js';
+export { Assembler, asm, r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, encode, decode, formatInsn, InsnError, AsmError, type Insn, type AsmProgram, type AsmReloc, type SourceLoc, type RegName } from './insn/index.js';
+export { helperById, helperByName, allHelpers, type Helper, type HelperName } from './abi/index.js';
+export { objdump, type ObjdumpOptions } from './inspect/objdump.js';
+export { readElf, writeElf, ElfError, type ElfFile, type ElfSection, type ElfSymbol, type ElfSpec } from './elf/index.js';
+export { parseBtf, parseBtfExt, encodeBtfExt, Btf, BtfBuilder, BtfError, type BtfType, type BtfExt } from './btf/index.js';
+export { parseObject, emitObject, ObjectError, sectionProgramType, type BpfObject, type BpfProgram, type BpfFunction, type BpfMap as ObjectMap, type ProgramReloc, type EmitInput } from './object/index.js';
+export { renderReadelf, type ReadelfOptions } from './inspect/readelf.js';
+export { attachXdp, detachAllXdp, XdpAttachment, XdpBusyError, XdpAttachError, XDP_ATTACH_MODES, type XdpAttachMode, type XdpAttachOptions, type XdpProgramRef } from './attach/xdp.js';
+export { xdpStatus, xdpOn, type InterfaceStatus, type XdpProgramStatus } from './attach/xdp-status.js';
+export { RingBuffer, type RingBufferOptions, type RingBufferStats, type MapSource } from './maps/ringbuf.js';
+export { PerfBuffer, type PerfEvent, type PerfBufferOptions, type PerfBufferStats } from './maps/perfbuf.js';
+export { TracePipe, traceLines, type TracePipeOptions } from './trace/trace-pipe.js';
+export { parseTraceLine, formatTraceLine, type TraceLine } from './trace/trace-line.js';
+export { ifNameToIndex, ifIndexToName, resolveInterface, InterfaceError } from './sys/netif.js';
+export { listLinks, type InterfaceInfo, type XdpMode } from './sys/rtnetlink.js';
+export { currentNetns, inNetns, type NetnsId } from './sys/netns.js';
+export { ensureTracefs, ensureBpffs } from './sys/mount.js';

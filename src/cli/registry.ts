@@ -5,6 +5,12 @@
 import type { Command } from './command.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  build: { summary: 'compile TypeScript kernel programs (*.bpf.ts) into BPF objects', load: async () => (await import('./commands/build.js')).command },
+  objdump: { summary: 'disassemble BPF objects (llvm-objdump -d compatible, with helper and relocation notes)', load: async () => (await import('./commands/objdump.js')).command },
+  readelf: { summary: 'print section headers, relocations, symbols or BTF of a BPF object', load: async () => (await import('./commands/readelf.js')).command },
+  run: { summary: 'load an XDP program, attach it to an interface and stream its output until Ctrl-C', load: async () => (await import('./commands/run.js')).command },
+  status: { summary: 'show which XDP programs are attached to which interfaces', load: async () => (await import('./commands/status.js')).command },
+  trace: { summary: 'stream bpf_printk output (the kernel trace pipe)', load: async () => (await import('./commands/trace.js')).command },
 };
 
 export function commandSummaries(): [string, string][] {

@@ -4,6 +4,7 @@
  * functions through `libcFunc`, declared once and cached.
  */
 import { createRequire } from 'node:module';
+import { TsbpfError } from '../errors.js';
 
 type Koffi = typeof import('koffi');
 type KoffiFunc = (...args: unknown[]) => unknown;
@@ -48,4 +49,28 @@ export function pinnedBytes(size: number): Uint8Array {
   const b = Buffer.allocUnsafeSlow(Math.max(size, 1));
   b.fill(0);
   return new Uint8Array(b.buffer, b.byteOffset, size);
+}
+
+/** System call numbers of the calls libc has no wrapper for, per architecture (asm/unistd_64.h). */
+const SYSCALL_NUMBERS: Record<string, Record<string, number>> = {
+  x64: { bpf: 321, perf_event_open: 298 },
+  arm64: { bpf: 280, perf_event_open: 241 },
+};
+
+/** The number of system call `name` on this architecture; throws where we do not know it. */
+export function syscallNumber(name: 'bpf' | 'perf_event_open'): number {
+  const n = SYSCALL_NUMBERS[process.arch]?.[name];
+  if (n === undefined) throw new TsbpfError('SYS', `tsbpf does not know the ${name} system call number on ${process.arch}`, 'tsbpf supports x86-64 and arm64 Linux');
+  return n;
+}
+
+/**
+ * `syscall(nr, a0, a1, ...)` with every argument passed as a C `long` (pointers as bigint
+ * addresses of pinned memory). Returns the raw result: -1 means failure, read `errno()` at once.
+ */
+export function rawSyscall(nr: number, ...args: (number | bigint)[]): number {
+  const f = libcFunc('long syscall(long number, ...)');
+  const va: unknown[] = [];
+  for (const a of args) va.push('long', a);
+  return Number(f(nr, ...va));
 }

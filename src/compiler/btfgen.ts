@@ -1,0 +1,92 @@
+/**
+ * BTF for the object: integer types under their tsbpf names (typedefs `u32`, `be16`, … so
+ * bpftool shows them), structs, arrays, map keys and values, global variables (settings as
+ * `const volatile` like C), and function prototypes for func_info.
+ */
+import { BtfBuilder } from '../btf/builder.js';
+import { LINKAGE_GLOBAL, LINKAGE_STATIC } from '../btf/types.js';
+import { XDP_MD } from './builtins.js';
+import type { FuncInfo } from './typed.js';
+import { type IntTy, type StructDef, type Ty, sizeOf } from './types.js';
+
+const C_NAMES: Record<string, [string, boolean]> = {
+  u8: ['unsigned char', false], u16: ['unsigned short', false], u32: ['unsigned int', false], u64: ['unsigned long long', false],
+  i8: ['signed char', true], i16: ['short', true], i32: ['int', true], i64: ['long long', true],
+  be16: ['unsigned short', false], be32: ['unsigned int', false], be64: ['unsigned long long', false],
+};
+
+export class BtfTypes {
+  readonly b = new BtfBuilder();
+  private readonly structs = new Map<StructDef, number>();
+  private ctxPtrId = 0;
+  private intId = 0;
+
+  int(t: IntTy): number {
+    const [cname, signed] = C_NAMES[t.name];
+    return this.b.addTypedef(t.name, this.b.addInt(cname, t.bits / 8, { signed }));
+  }
+
+  ty(t: Ty): number {
+    switch (t.k) {
+      case 'int':
+        return this.int(t);
+      case 'bool':
+        return this.b.addInt('_Bool', 1, { bool: true });
+      case 'struct':
+        return this.struct(t.def);
+      case 'array':
+        return this.b.addArray(this.ty(t.elem), t.len);
+      case 'ref':
+        return this.ty(t.inner);
+      case 'ctx':
+        return this.ctxPtr();
+      default:
+        return 0;
+    }
+  }
+
+  struct(def: StructDef): number {
+    const hit = this.structs.get(def);
+    if (hit) return hit;
+    const id = this.b.reserve();
+    this.structs.set(def, id);
+    const members: { name: string; type: number; bitOffset: number }[] = [];
+    let end = 0;
+    for (const f of [...def.fields].sort((a, b) => a.offset - b.offset)) {
+      if (f.bits || f.offset < end) continue; // virtual bit fields and union members that overlap
+      members.push({ name: f.name, type: this.ty(f.ty), bitOffset: f.offset * 8 });
+      end = f.offset + sizeOf(f.ty);
+    }
+    this.b.set(id, { kind: 'STRUCT', name: def.name, size: def.size, members: members.map((m) => ({ ...m, bitSize: 0 })), bitfields: false });
+    return id;
+  }
+
+  ctxPtr(): number {
+    return (this.ctxPtrId ||= this.b.addPtr(this.struct(XDP_MD)));
+  }
+
+  /** `int NAME(struct xdp_md *ctx)` for a program. */
+  programFunc(name: string, ctxName: string): number {
+    this.intId ||= this.b.addInt('int', 4, { signed: true });
+    const proto = this.b.addFuncProto(this.intId, [{ name: ctxName, type: this.ctxPtr() }]);
+    return this.b.addFunc(name, proto, LINKAGE_GLOBAL);
+  }
+
+  /** A static FUNC for a @noinline function, with its parameter and result types. */
+  subFunc(f: FuncInfo): number {
+    const params = f.params.map((p) => ({ name: p.name, type: p.ty.k === 'struct' || p.ty.k === 'array' || p.ty.k === 'ref' ? this.b.addPtr(this.ty(p.ty)) : this.ty(p.ty) }));
+    const proto = this.b.addFuncProto(f.ret.k === 'void' ? 0 : this.ty(f.ret), params);
+    return this.b.addFunc(f.name, proto, LINKAGE_STATIC);
+  }
+
+  /** `const volatile T` (a setting) or T. */
+  variable(t: Ty, readonly: boolean): number {
+    const id = this.ty(t);
+    return readonly ? this.b.addConst(this.b.addVolatile(id)) : id;
+  }
+
+  /** `const char[n]` for a format string. */
+  string(n: number): number {
+    return this.b.addArray(this.b.addConst(this.b.addInt('char', 1, { signed: true })), n);
+  }
+}

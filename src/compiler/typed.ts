@@ -1,0 +1,124 @@
+/**
+ * The checked program: every expression typed, every name resolved, implicit conversions made
+ * explicit (`cast`), constants folded. The checker builds it; lowering walks it. Only programs
+ * that checked without errors reach lowering, so lowering can trust it.
+ */
+import type { Field, IntTy, MapDef, Space, StructDef, Ty } from './types.js';
+
+export interface LocalSym {
+  name: string;
+  ty: Ty;
+  mutable: boolean;
+  pos: number;
+  id: number;
+  /** Views: what memory they point into (unknown for function parameters). */
+  space?: Space;
+  /** Constants: an upper bound of the value (packet offsets need one the verifier also sees). */
+  max?: bigint;
+}
+
+export interface GlobalDef {
+  name: string;
+  ty: Ty;
+  /** .rodata: exported const settings; .data: initialised `let`; .bss: zero `let`. */
+  section: '.rodata' | '.data' | '.bss';
+  /** Initial bytes (little-endian), `size` long. */
+  init: Uint8Array;
+  pos: number;
+}
+
+export interface FuncInfo {
+  name: string;
+  params: LocalSym[];
+  ret: Ty;
+  body: TStmt[];
+  /** A bpf-to-bpf call (`/** @noinline *\/`) rather than inlined at each call. */
+  noinline: boolean;
+  pos: number;
+  /** Filled by the checker once the body is checked (functions are checked on first use). */
+  checked: boolean;
+  /** Calls xdp_adjust_head/tail (directly or not): the caller's packet views are stale after it. */
+  adjustsPacket: boolean;
+}
+
+export interface ProgramInfo {
+  name: string;
+  kind: 'xdp';
+  section: string;
+  ctx: LocalSym;
+  ret: Ty;
+  body: TStmt[];
+  pos: number;
+}
+
+export interface Module {
+  file: string;
+  programs: ProgramInfo[];
+  functions: FuncInfo[];
+  maps: MapDef[];
+  globals: GlobalDef[];
+  structs: StructDef[];
+  license: string;
+}
+
+interface E {
+  ty: Ty;
+  pos: number;
+}
+
+export type AtomicOp = 'add' | 'and' | 'or' | 'xor' | 'xchg' | 'cmpxchg';
+export type ArithOp = '+' | '-' | '*' | '/' | '%' | '&' | '|' | '^' | '<<' | '>>' | '>>>';
+export type CmpOp = '==' | '!=' | '<' | '<=' | '>' | '>=';
+
+export type TExpr =
+  | (E & { k: 'const'; value: bigint })
+  | (E & { k: 'local'; sym: LocalSym })
+  | (E & { k: 'global'; g: GlobalDef })
+  /** A field of the struct `base` points at (a place). Virtual bit fields carry `field.bits`. */
+  | (E & { k: 'field'; base: TExpr; field: Field })
+  /** Element of the fixed array `base` (a place); `index` is range-checked by the checker. */
+  | (E & { k: 'index'; base: TExpr; index: TExpr })
+  | (E & { k: 'ctxlen'; ctx: TExpr })
+  | (E & { k: 'ctxfield'; ctx: TExpr; offset: number })
+  /** ctx.header<T>(offset): a nullable packet view. */
+  | (E & { k: 'header'; ctx: TExpr; offset: TExpr; def: StructDef })
+  | (E & { k: 'lookup'; map: MapDef; key: TExpr })
+  | (E & { k: 'reserve'; map: MapDef; size: number })
+  | (E & { k: 'call'; fn: FuncInfo; args: TExpr[] })
+  /** A helper call or intrinsic: name from builtins.FUNCTIONS or a map method (`map.update`, …). */
+  | (E & { k: 'intrinsic'; name: string; args: TExpr[]; map?: MapDef; fmt?: string })
+  | (E & { k: 'atomic'; op: AtomicOp; place: TExpr; args: TExpr[] })
+  | (E & { k: 'bswap'; a: TExpr; bits: 16 | 32 | 64 })
+  | (E & { k: 'neg'; a: TExpr })
+  | (E & { k: 'bitnot'; a: TExpr })
+  | (E & { k: 'binary'; op: ArithOp; a: TExpr; b: TExpr })
+  /** Comparison of two operands of type `opTy` (after conversion); result bool. */
+  | (E & { k: 'cmp'; op: CmpOp; a: TExpr; b: TExpr; opTy: IntTy | { k: 'bool' } })
+  | (E & { k: 'not'; a: TExpr })
+  | (E & { k: 'logical'; op: '&&' | '||'; a: TExpr; b: TExpr })
+  /** Integer as condition (x != 0). */
+  | (E & { k: 'truthy'; a: TExpr })
+  /** Nullable view test: true when it is present (non-null / long enough). */
+  | (E & { k: 'present'; a: TExpr })
+  | (E & { k: 'cond'; test: TExpr; a: TExpr; b: TExpr })
+  /** Integer conversion (truncate, sign/zero extend, reinterpret); bool → int. */
+  | (E & { k: 'cast'; a: TExpr })
+  | (E & { k: 'assign'; place: TExpr; op?: ArithOp; value: TExpr; used: boolean })
+  | (E & { k: 'update'; place: TExpr; op: '+' | '-'; prefix: boolean; used: boolean })
+  /** `{ a: 1, b: x }` typed as a struct: a new zero-filled struct on the stack. */
+  | (E & { k: 'structlit'; def: StructDef; inits: { field: Field; value: TExpr }[] })
+  /** Copy of an aggregate (struct/array) into a place: `eth.dest = eth.source`. */
+  | (E & { k: 'copy'; place: TExpr; value: TExpr })
+  | (E & { k: 'err' });
+
+export type TStmt =
+  | { k: 'let'; sym: LocalSym; init?: TExpr; pos: number }
+  | { k: 'expr'; e: TExpr; pos: number }
+  | { k: 'if'; test: TExpr; then: TStmt[]; else: TStmt[]; pos: number }
+  /** Bounded loop; `trip` is the iteration count when the checker could compute it. */
+  | { k: 'for'; init: TStmt[]; test?: TExpr; update?: TExpr; body: TStmt[]; trip?: number; pos: number }
+  | { k: 'switch'; disc: TExpr; cases: { values: bigint[]; isDefault: boolean; body: TStmt[]; pos: number }[]; pos: number }
+  | { k: 'return'; value?: TExpr; pos: number }
+  | { k: 'break'; pos: number }
+  | { k: 'continue'; pos: number }
+  | { k: 'block'; body: TStmt[]; pos: number };

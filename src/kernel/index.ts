@@ -1,0 +1,10 @@
+/**
+ * `tsbpf/kernel`: what kernel programs import. Declarations for editors; the tsbpf compiler
+ * knows every name here and gives it meaning (src/compiler/builtins.ts). The only runtime values
+ * are the constant tables (XdpAction, EtherType, …).
+ */
+export * from './types.js';
+export * from './programs.js';
+export * from './helpers.js';
+export * from './maps.js';
+export * from './headers.js';

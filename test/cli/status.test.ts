@@ -1,0 +1,62 @@
+/**
+ * `tsbpf status`: interfaces of the current network namespace with their XDP programs — a
+ * program attached by `tsbpf run` (bpf_link) and one attached by iproute2 (netlink) — in the
+ * table and in --json, checked against `ip link`; and the table layout on its own.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { corpusObject } from '../helpers/corpus.js';
+import { need } from '../helpers/env.js';
+import { withNetns } from '../helpers/netns.js';
+import { formatStatus } from '../../src/cli/commands/status.js';
+import { CliProcess, runCli } from './run-process.js';
+
+test('status table layout', () => {
+  const text = formatStatus([
+    { ifindex: 1, ifname: 'lo', up: true, xdp: [] },
+    { ifindex: 5, ifname: 'veth-a', up: true, kind: 'veth', xdp: [{ ifindex: 5, ifname: 'veth-a', mode: 'native', progId: 42, progName: 'hello_world', progTag: '550fcee2578beaeb', linkId: 7 }] },
+    { ifindex: 6, ifname: 'veth-b', up: true, kind: 'veth', xdp: [{ ifindex: 6, ifname: 'veth-b', mode: 'skb', progId: 43, progName: '', progTag: '' }] },
+  ], { inode: 4026532177, name: 'blue' });
+  assert.equal(text, [
+    'XDP status, network namespace blue (inode 4026532177):',
+    '',
+    'Interface  Index  Mode    Prog ID  Name              Tag               Link ID',
+    'lo         1      -       -        <no XDP program>',
+    'veth-a     5      native  42       hello_world       550fcee2578beaeb  7',
+    'veth-b     6      skb     43       ?                 ?                 - (netlink)',
+    '',
+  ].join('\n'));
+});
+
+test('status shows link- and netlink-attached programs of this namespace', { timeout: 120_000 }, async (t) => {
+  if (!need(t, { kernel: true, tools: ['clang', 'ip'] })) return;
+  const hello = corpusObject('hello');
+  await withNetns(async (ns) => {
+    ns.veth('va', 'vb');
+    ns.exec('ip', ['link', 'set', 'dev', 'vb', 'xdpgeneric', 'obj', hello, 'sec', 'xdp']);
+    const nlId = Number(/prog\/xdp id (\d+)/.exec(ns.exec('ip', ['link', 'show', 'vb']).stdout)![1]);
+    const run = new CliProcess(ns.prefix(), ['run', hello, '-i', 'va']);
+    try {
+      await run.waitFor(/Waiting for Ctrl-C/);
+      const linkId = Number(/prog\/xdp id (\d+)/.exec(ns.exec('ip', ['link', 'show', 'va']).stdout)![1]);
+      const table = runCli(ns.prefix(), ['status']);
+      assert.equal(table.status, 0, table.stderr);
+      assert.match(table.stdout, new RegExp(`^XDP status, network namespace ${ns.name} \\(inode \\d+\\):$`, 'm'));
+      assert.match(table.stdout, new RegExp(`^va +\\d+ +native +${linkId} +hello_world +[0-9a-f]{16} +\\d+$`, 'm'));
+      assert.match(table.stdout, new RegExp(`^vb +\\d+ +skb +${nlId} +hello_world +[0-9a-f]{16} +- \\(netlink\\)$`, 'm'));
+      assert.match(table.stdout, /^lo +1 +- +- +<no XDP program>$/m);
+
+      const json = JSON.parse(runCli(ns.prefix(), ['status', '--json', '--attached']).stdout);
+      assert.equal(json.netns.name, ns.name);
+      assert.deepEqual(json.interfaces.map((i: { ifname: string }) => i.ifname).sort(), ['va', 'vb']);
+      const va = json.interfaces.find((i: { ifname: string }) => i.ifname === 'va').xdp[0];
+      assert.equal(va.progId, linkId);
+      assert.equal(typeof va.linkId, 'number');
+      assert.equal((await run.stop('SIGINT')).code, 0);
+      const after = JSON.parse(runCli(ns.prefix(), ['status', '--json', '--attached']).stdout);
+      assert.deepEqual(after.interfaces.map((i: { ifname: string }) => i.ifname), ['vb']);
+    } finally {
+      run.kill();
+    }
+  });
+});
