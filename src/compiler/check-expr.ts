@@ -459,7 +459,14 @@ function structLit(cx: Checker, e: Expr & { k: 'Object' }, want?: Ty): TExpr {
     if (seen.has(p.name)) cx.error('DUPLICATE', p.pos, `field '${p.name}' is given twice`);
     seen.add(p.name);
     if (isAggregate(f.ty)) {
-      cx.error('UNSUPPORTED', p.pos, `set the nested field '${p.name}' after the declaration`);
+      // a nested struct or array is copied into the new struct
+      const a = checkExpr(cx, p.value, f.ty);
+      if (a.k === 'err') continue;
+      if (!sameTy(a.ty, f.ty)) {
+        cx.error('TYPE_MISMATCH', p.value.pos, `field '${p.name}' is ${tyName(f.ty)}, not ${tyName(a.ty)}`);
+        continue;
+      }
+      inits.push({ field: f, value: a });
       continue;
     }
     const v = cx.coerce(checkExpr(cx, p.value, f.ty), f.ty, `field ${p.name}`);

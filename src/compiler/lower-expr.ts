@@ -90,11 +90,15 @@ export function value(fb: FnBuilder, e: TExpr): Val {
       const fbk = fb.newBlock();
       const join = fb.newBlock();
       cond(fb, e.test, tb, fbk);
+      const put = (x: TExpr): void => {
+        const v = clean(fb, value(fb, x));
+        fb.mov(t, opnd(fb, v), v.imm !== undefined ? width(e.ty) : 64);
+      };
       fb.setCur(tb);
-      fb.mov(t, opnd(fb, clean(fb, value(fb, e.a))), width(e.ty));
+      put(e.a);
       fb.br(join);
       fb.setCur(fbk);
-      fb.mov(t, opnd(fb, clean(fb, value(fb, e.b))), width(e.ty));
+      put(e.b);
       fb.br(join);
       fb.setCur(join);
       return { r: t, ty: e.ty, dirty: false };

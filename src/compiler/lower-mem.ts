@@ -10,7 +10,7 @@ import { type Binding, type FnBuilder, type Val, type View, width } from './lowe
 import { arithVals, cast, clean, copy, facts, opnd, value } from './lower-expr.js';
 import { nullablePtr } from './lower-call.js';
 import type { TExpr } from './typed.js';
-import { INT, type IntTy, type Ty, alignOf, sizeOf } from './types.js';
+import { INT, type IntTy, type Ty, alignOf, isAggregate, sizeOf } from './types.js';
 
 export type Place =
   | { k: 'reg'; r: VReg; ty: Ty }
@@ -38,11 +38,12 @@ export function placeOf(fb: FnBuilder, e: TExpr): Place {
     case 'index': {
       const v = viewOf(fb, e.base);
       const esize = sizeOf(e.ty);
-      if (e.index.k === 'const') return { k: 'mem', base: v.base, off: v.off + Number(e.index.value) * esize, ty: e.ty };
+      const iv = value(fb, e.index);
+      if (iv.imm !== undefined) return { k: 'mem', base: v.base, off: v.off + Number(iv.imm) * esize, ty: e.ty };
       if (v.space === 'packet') {
         fb.diags.error('UNSUPPORTED', e.index.pos, 'packet bytes cannot be indexed with a variable', 'use a constant index, or read a header at a variable offset with ctx.header<T>(offset)');
       }
-      const idx = cast(fb, clean(fb, value(fb, e.index)), INT.u64);
+      const idx = cast(fb, clean(fb, iv), INT.u64);
       const t = copy(fb, idx);
       if (esize > 1) fb.alu((esize & (esize - 1)) === 0 ? 'lsh' : 'mul', t, { imm: (esize & (esize - 1)) === 0 ? Math.log2(esize) : esize }, 64);
       const p = fb.reg(true);
@@ -179,6 +180,10 @@ function structLit(fb: FnBuilder, e: TExpr & { k: 'structlit' }): View {
     at += n;
   }
   for (const i of e.inits) {
+    if (isAggregate(i.field.ty)) {
+      copyView(fb, viewOf(fb, i.value), { base: FP, off: off + i.field.offset, space: 'stack' }, sizeOf(i.field.ty), e.pos);
+      continue;
+    }
     const v = value(fb, i.value);
     storePlace(fb, { k: 'mem', base: FP, off: off + i.field.offset, ty: i.field.ty }, v);
   }
@@ -189,7 +194,11 @@ function structLit(fb: FnBuilder, e: TExpr & { k: 'structlit' }): View {
 export function lowerCopy(fb: FnBuilder, e: TExpr & { k: 'copy' }): void {
   const src = viewOf(fb, e.value);
   const dst = viewOf(fb, e.place);
-  const size = sizeOf(e.ty);
+  copyView(fb, src, dst, sizeOf(e.ty), e.pos);
+}
+
+function copyView(fb: FnBuilder, src: View, dst: View, size: number, pos: number): void {
+  const e = { pos };
   let at = 0;
   while (at < size) {
     let n = 8;
