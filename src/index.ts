@@ -20,3 +20,6 @@ export { ifNameToIndex, ifIndexToName, resolveInterface, InterfaceError } from '
 export { listLinks, type InterfaceInfo, type XdpMode } from './sys/rtnetlink.js';
 export { currentNetns, inNetns, type NetnsId } from './sys/netns.js';
 export { ensureTracefs, ensureBpffs } from './sys/mount.js';
+export { compile, compileFile, compileOrThrow, type CompileOptions, type CompileResult, type FunctionStats } from './compiler/compile.js';
+export { CompileError, formatDiagnostic, DIAG, type Diagnostic } from './compiler/diagnostics.js';
+export { LogReader, toLogger, parseLogFilter, logLoadConstants, formatLine, formatJson, readLogMeta, LogFilterError, type LogRecord, type LogValue, type LogFilter, type LogMeta, type LogReaderOptions, type ObjectLogger } from './log/index.js';

@@ -87,6 +87,12 @@ export class Checker {
     scope.set(name, { k: 'local', sym });
     return sym;
   }
+  /** A local `const x = <constant>` without a type: an untyped constant, like a module-level one. */
+  declareLocalConst(name: string, value: bigint, ty: Ty, pos: number): void {
+    const scope = this.scopes[this.scopes.length - 1];
+    if (scope.has(name)) this.error('DUPLICATE', pos, `'${name}' is already declared in this scope`);
+    scope.set(name, { k: 'const', ty, value });
+  }
   declareModule(name: string, sym: ValueSym, pos: number): void {
     if (this.values.has(name)) {
       this.error('DUPLICATE', pos, `'${name}' is already declared`);

@@ -259,7 +259,11 @@ function globalDecl(cx: Checker, s: Stmt & { k: 'Var' }, d: VarDeclarator, decla
   if (d.init) {
     const e = checkExpr(cx, d.init, ty);
     const c = ty ? (isAggregate(ty) ? e : cx.coerce(e, ty, `value of '${d.name}'`)) : cx.materialize(e);
-    if (c.k === 'err') return;
+    if (c.k === 'err') {
+      // still declare it (with its declared type) so its uses do not report unknown names
+      if (ty) cx.declareModule(d.name, { k: 'global', g: { name: d.name, ty, section: s.kind === 'const' ? '.rodata' : '.bss', init: new Uint8Array(sizeOf(ty)), pos: d.namePos } }, d.namePos);
+      return;
+    }
     ty ??= c.ty;
     if (c.k === 'const') value = c.value;
     else if (c.k === 'structlit' && c.inits.every((x) => x.value.k === 'const')) {

@@ -118,13 +118,8 @@ export function arith(cx: Checker, op: ArithOp, a: TExpr, b: TExpr, pos: number,
     cx.error('BAD_OPERAND', pos, `cannot use '${op}' on ${t.name} (network byte order)`, `convert first: ${t.bits === 16 ? 'ntohs' : t.bits === 32 ? 'ntohl' : 'ntohll'}(x) ${op} …`);
     return err(pos);
   }
-  if (x.k === 'const' && y.k === 'const') {
-    if ((op === '/' || op === '%') && y.value === 0n) {
-      cx.error('CONST_RANGE', y.pos, 'division by zero in a constant expression');
-      return err(pos);
-    }
-    return { k: 'const', value: foldTyped(op, x.value, y.value, t), ty: t, pos };
-  }
+  // typed constants fold with BPF's semantics (x / 0 = 0, x % 0 = x), as the program would compute them
+  if (x.k === 'const' && y.k === 'const') return { k: 'const', value: foldTyped(op, x.value, y.value, t), ty: t, pos };
   if ((op === '/' || op === '%') && t.signed) {
     cx.error('SIGNED_DIV', pos, `'${op}' on ${t.name}: BPF divides unsigned numbers only`);
     return err(pos);

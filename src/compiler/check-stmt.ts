@@ -9,7 +9,7 @@ import { type Checker, err } from './check-context.js';
 import { checkExpr } from './check-expr.js';
 import { factsOf, intersect, maxOf, spaceOf, toCond, union } from './check-ops.js';
 import type { FuncInfo, LocalSym, TExpr, TStmt } from './typed.js';
-import { INT, type Ty, VOID, commonInt, isAggregate, tyName } from './types.js';
+import { type Ty, VOID, commonInt, isAggregate, tyName } from './types.js';
 
 /** Statement results: the checked statement and whether control can reach its end. */
 interface Out {
@@ -60,6 +60,7 @@ function checkStmt(cx: Checker, s: Stmt): Out {
     case 'Expr': {
       const e = checkExpr(cx, s.expr);
       if (e.k === 'assign' || e.k === 'update') e.used = false;
+      if (e.k === 'reserve') cx.error('UNSUPPORTED', e.pos, 'a reserved record must be kept (const r = …) and then submitted or discarded', 'the verifier rejects programs that leak a reservation');
       return one({ k: 'expr', e, pos });
     }
     case 'Return':
@@ -140,6 +141,9 @@ function declare(cx: Checker, s: Stmt & { k: 'Var' }): TStmt[] {
         init = e;
       } else if (ty) {
         init = isAggregate(ty) || ty.k === 'ctx' ? (e.k === 'err' || sameView(e.ty, ty) ? e : mismatch(cx, e, ty)) : cx.coerce(e, ty, `initial value of '${d.name}'`);
+      } else if (s.kind === 'const' && e.k === 'const' && (e.ty.k === 'lit' || e.ty.k === 'bool')) {
+        cx.declareLocalConst(d.name, e.value, e.ty, d.namePos);
+        continue;
       } else {
         init = cx.materialize(e);
         ty = init.ty;

@@ -50,7 +50,6 @@ export const DIAG = {
   TOO_COMPLEX: { code: 46, title: 'too complex' },
   NO_PROGRAM: { code: 47, title: 'no program', hint: 'export a program: export const hello = xdp((ctx) => XdpAction.PASS);' },
   BREAK: { code: 48, title: 'break/continue outside a loop' },
-  UNREACHABLE: { code: 49, title: 'unreachable code' },
   INTERNAL: { code: 99, title: 'internal compiler error', hint: 'this is a tsbpf bug: please report it with the source file' },
 } as const satisfies Record<string, DiagInfo>;
 

@@ -3,7 +3,7 @@
  * with its TypeScript line and column (→ BTF line_info). Branches to the next block become
  * fall-throughs, with the condition inverted where that saves a jump.
  */
-import { Assembler, type AsmProgram, type RegName, type SourceLoc } from '../insn/index.js';
+import { Assembler, type AsmProgram, type RegName, type SourceLoc } from '../insn/asm.js';
 import type { JmpOp } from '../insn/types.js';
 import type { LineMap } from './diagnostics.js';
 import type { Block, Func, Opnd } from './ir.js';

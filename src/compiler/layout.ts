@@ -63,7 +63,7 @@ function duplicateTails(f: Func): void {
 function key(b: Block): string {
   const t = b.term;
   const term = t.op === 'br' ? `br ${t.to.id}` : t.op === 'jcc' ? `jcc ${t.cc} ${t.w} ${t.a} ${JSON.stringify(t.b)} ${t.t.id} ${t.f.id}` : 'exit';
-  return JSON.stringify(b.insts.map((i) => ({ ...i, pos: 0 }))) + term;
+  return JSON.stringify(b.insts.map((i) => ({ ...i, pos: 0 })), (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) + term;
 }
 
 /** Blocks with the same instructions and the same successors become one (repeated: merging exits makes their predecessors equal). */

@@ -179,8 +179,11 @@ export function clean(fb: FnBuilder, v: Val): Val {
   return { r: t, ty, dirty: false };
 }
 
+/** Can this 8/16-bit result leave its type's range (so it must be wrapped before use)? */
 function mayWrap(fb: FnBuilder, e: TExpr): boolean {
   if (e.ty.k !== 'int' || e.ty.signed) return true;
+  // only sums, products and left shifts of unsigned values have a useful exact upper bound
+  if (e.k !== 'binary' || !(e.op === '+' || e.op === '*' || e.op === '<<')) return true;
   const m = rawMax(facts(fb), e);
   return m < 0n || m > typeMax(e.ty);
 }
@@ -217,6 +220,8 @@ export function arithVals(fb: FnBuilder, op: ArithOp, a: Val, b: Val, ty: IntTy,
       return { r: t, ty, dirty: true };
     }
   }
+  // BPF defines x / 0 = 0 and x % 0 = x (the assembler refuses a constant 0 divisor)
+  if (b.imm === 0n && (op === '/' || op === '%')) return op === '/' ? { imm: 0n, ty, dirty: false } : a;
   // strength reduction: unsigned × / % by powers of two are shifts and masks
   if (b.imm !== undefined && b.imm > 0n && (b.imm & (b.imm - 1n)) === 0n && b.imm > 1n) {
     const sh = BigInt(b.imm.toString(2).length - 1);
@@ -264,9 +269,8 @@ export function cast(fb: FnBuilder, v: Val, to: Ty): Val {
     fb.alu('arsh', t, { imm: 32 }, 64);
     return { r: t, ty: to, dirty: false };
   }
-  if (from.signed && !to.signed && to.bits === 32) {
-    return { ...c, ty: to };
-  }
+  // a negative 8/16-bit value widened to u16 must lose the sign bits above its new width
+  if (from.signed && !to.signed && to.bits < 32) return { r: copy(fb, c), ty: to, dirty: true };
   return { ...c, ty: to };
 }
 

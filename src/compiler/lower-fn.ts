@@ -180,22 +180,35 @@ export class FnBuilder {
   }
   /** After xdp_adjust_head/tail: old packet pointers are invalid; load them again. */
   reloadPacket(): void {
-    if (this.dataReg === undefined || this.ctx === undefined) return;
-    this.emit({ op: 'ld', size: 'u32', dst: this.dataReg, base: this.ctx, off: 0, pos: this.pos });
+    if (this.ctx === undefined) return;
+    // even if nothing read the packet yet: later reads must not use the entry values (dead
+    // entry loads are removed by dead-code elimination)
+    if (this.dataReg === undefined) this.loadPacket();
+    this.emit({ op: 'ld', size: 'u32', dst: this.dataReg!, base: this.ctx, off: 0, pos: this.pos });
     this.emit({ op: 'ld', size: 'u32', dst: this.endReg!, base: this.ctx, off: 4, pos: this.pos });
   }
 
   // ---- stack ----
   /** A slot for the whole function (struct variables). Returns the (negative) offset from FP. */
   allocSlot(size: number, align: number): number {
-    this.frameTop = Math.ceil((this.frameTop + size) / align) * align;
+    // below any live temporaries (a struct literal built while a map key waits for its call)
+    this.frameTop = Math.ceil((this.frameTop + this.tempTop + size) / align) * align;
     this.maxFrame = Math.max(this.maxFrame, this.frameTop + this.tempTop);
+    this.checkStack();
     return -this.frameTop;
+  }
+  private stackReported = false;
+  private checkStack(): void {
+    if (this.maxFrame > 512 && !this.stackReported) {
+      this.stackReported = true;
+      this.diags.error('STACK', this.pos, `'${this.name}' needs ${this.maxFrame} bytes of stack here; BPF allows 512`);
+    }
   }
   /** A slot for one helper call's arguments; release with `releaseTemps(mark)`. */
   allocTemp(size: number, align: number): number {
     this.tempTop = Math.ceil((this.tempTop + size) / align) * align;
     this.maxFrame = Math.max(this.maxFrame, this.frameTop + this.tempTop);
+    this.checkStack();
     return -(this.frameTop + this.tempTop);
   }
   tempMark(): number {

@@ -90,6 +90,7 @@ function lowerStmt(fb: FnBuilder, s: TStmt): void {
 
 export function lowerEffect(fb: FnBuilder, e: TExpr): void {
   if (e.k === 'atomic') lowerAtomic(fb, e, false);
+  else if (e.k === 'header' || e.k === 'lookup' || e.k === 'structlit') return; // no effect (reserve is refused by the checker)
   else if (e.k !== 'const' && e.k !== 'local') value(fb, e);
 }
 

@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'n
 import { basename, dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TsbpfError } from '../../errors.js';
-import { compileFile, type CompileResult } from '../../compiler/compile.js';
+import { compile, compileFile, type CompileResult } from '../../compiler/compile.js';
 import { formatCode, type Diagnostic } from '../../compiler/diagnostics.js';
 import type { Command, CliIO } from '../command.js';
 
@@ -71,12 +71,25 @@ function findSources(dir: string): string[] {
 
 /** Compiles a source for `tsbpf run`: the object bytes, or a TsbpfError listing every diagnostic. */
 export function buildForRun(path: string): Uint8Array {
-  const r = compileFile(path, { file: relative(process.cwd(), path) || path });
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new TsbpfError('USAGE', `cannot read '${path}': ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`);
+  }
+  const r = compile(text, { file: shownPath(path) });
   if (!r.object) {
     const text = renderDiagnostics(r.diagnostics, readSource).trimEnd();
     throw new TsbpfError('COMPILE', `cannot build '${path}':\n${text}`);
   }
   return r.object;
+}
+
+/** A path as diagnostics show it: relative to the current directory when inside it. */
+function shownPath(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel && !rel.startsWith('..') ? rel : p;
 }
 
 function readSource(file: string): string | undefined {
@@ -118,7 +131,7 @@ export const command: Command = {
     let failed = 0;
     const results: [string, CompileResult][] = [];
     for (const f of files) {
-      const shown = relative(process.cwd(), f) || f;
+      const shown = shownPath(f);
       const r = compileFile(f, { file: shown });
       results.push([f, r]);
       if (!r.object) {

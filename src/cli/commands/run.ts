@@ -11,7 +11,7 @@ import { TsbpfError } from '../../errors.js';
 import type { Command, CliIO } from '../command.js';
 import type { BpfObject, BpfProgram } from '../../object/index.js';
 
-const usage = `Usage: tsbpf run OBJECT -i IFACE [-p PROGRAM] [-m MODE] [--force] [--verbose]
+const usage = `Usage: tsbpf run OBJECT -i IFACE [-p PROGRAM] [-m MODE] [--force] [--json] [--verbose]
 
 Loads an XDP program from OBJECT (a BPF ELF object), attaches it to interface IFACE, prints
 "Waiting for Ctrl-C...", streams the program's bpf_printk output, and on Ctrl-C (or SIGTERM)
@@ -22,11 +22,17 @@ Options:
   -p, --program NAME     the program to run, when the object has more than one XDP program
   -m, --mode MODE        auto (default: native, else skb with a notice), native, skb or hw
       --force            replace an XDP program already attached to IFACE
+      --json             print log records as JSON, one object per line (status lines go to stderr)
   -v, --verbose          the full verifier log when the program is rejected; attach details
 
 bpf_printk output is read from a private tracing instance, so \`tsbpf trace\` or
 \`cat /sys/kernel/tracing/trace_pipe\` elsewhere see the same lines. The trace buffer is shared
 by every BPF program: lines printed by other programs at the same time appear as well.
+
+When the object logs (log.info(ctx, "…") and friends), its records are printed as
+\`[2024-06-08T04:24:21Z INFO  hello_world] received a packet\`. TSBPF_LOG chooses what is shown
+and compiled in at load time: \`info\` (default), \`warn\`, \`hello_world=debug,info\`, \`off\`.
+Records the kernel could not write (ring buffer full) are reported as "N log records lost".
 `;
 
 const BPF_PROG_TYPE_XDP = 6;
@@ -39,6 +45,7 @@ interface RunArgs {
   program?: string;
   mode: string;
   force: boolean;
+  json: boolean;
   verbose: boolean;
 }
 
@@ -50,6 +57,7 @@ function parse(args: string[]): RunArgs {
       program: { type: 'string', short: 'p' },
       mode: { type: 'string', short: 'm', default: 'auto' },
       force: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
       verbose: { type: 'boolean', short: 'v', default: false },
     },
     allowPositionals: true,
@@ -59,7 +67,7 @@ function parse(args: string[]): RunArgs {
     throw new TsbpfError('USAGE', positionals.length ? `expected one OBJECT, got ${positionals.length}: ${positionals.join(' ')}` : 'missing OBJECT', 'usage: tsbpf run OBJECT -i IFACE [-p PROGRAM] [-m MODE]');
   }
   if (!values.iface) throw new TsbpfError('USAGE', 'missing -i IFACE (the interface to attach to)', 'e.g. `tsbpf run hello.o -i lo`');
-  return { object: positionals[0]!, iface: values.iface, program: values.program, mode: values.mode!, force: values.force!, verbose: values.verbose! };
+  return { object: positionals[0]!, iface: values.iface, program: values.program, mode: values.mode!, force: values.force!, json: values.json!, verbose: values.verbose! };
 }
 
 /** Builds a `.bpf.ts` source into object bytes with the compiler (loaded only for .ts inputs). */
@@ -135,14 +143,26 @@ export async function runMain(args: string[], io: CliIO): Promise<number> {
     const bytes = await readObject(a.object);
     const { resolveInterface } = await import('../../sys/netif.js');
     const iface = resolveInterface(a.iface); // fail before loading anything
-    const { parseObject } = await import('../../object/index.js');
+    const { parseObject, readLogMeta } = await import('../../object/index.js');
     const model = parseObject(bytes);
     const prog = chooseProgram(model, a.object, a.program);
+    // An object that logs gets its level setting from TSBPF_LOG before load (disabled calls are pruned).
+    const logMeta = readLogMeta(model.elf);
+    const logs = logMeta ? await import('../../log/index.js') : undefined;
+    const logFilter = logs?.parseLogFilter(process.env.TSBPF_LOG);
+    if (logs && logMeta && logFilter) {
+      const unknown = logs.unknownTargets(logFilter, logMeta);
+      if (unknown.length) io.err(`tsbpf run: note: TSBPF_LOG names ${unknown.map((t) => `'${t}'`).join(', ')}, which ${unknown.length === 1 ? 'is' : 'are'} not a log target of this object (targets: ${logMeta.targets.join(', ')})\n`);
+    }
     const { loadModel } = await import('../../loader/index.js');
     const { VerifierError } = await import('../../sys/errors.js');
     let obj;
     try {
-      obj = loadModel(model, { programs: [prog.name], name: basename(a.object).replace(/(\.bpf)?\.(o|ts)$/, '') });
+      obj = loadModel(model, {
+        programs: [prog.name],
+        name: basename(a.object).replace(/(\.bpf)?\.(o|ts)$/, ''),
+        constants: logs && logMeta && logFilter ? logs.logLoadConstants(model, logMeta, logFilter) : undefined,
+      });
     } catch (e) {
       if (!(e instanceof VerifierError)) throw e;
       if (a.verbose) {
@@ -152,6 +172,7 @@ export async function runMain(args: string[], io: CliIO): Promise<number> {
       throw new TsbpfError('VERIFIER', e.message, 'run again with --verbose for the full verifier log');
     }
     let pipe: import('../../trace/trace-pipe.js').TracePipe | undefined;
+    let logReader: import('../../log/index.js').LogReader | undefined;
     try {
       if (a.verbose) for (const w of obj.warnings) io.err(`tsbpf run: note: ${w}\n`);
       if (usesPrintk(model, prog)) {
@@ -159,22 +180,32 @@ export async function runMain(args: string[], io: CliIO): Promise<number> {
         const { TracePipe } = await import('../../trace/trace-pipe.js');
         pipe = TracePipe.open();
       }
+      if (logs && logFilter) {
+        // Also before attaching. Records print as they arrive; close() prints the rest and the final loss count.
+        const color = io.isTTY && !process.env.NO_COLOR;
+        logReader = logs.LogReader.open(obj, { filter: logFilter });
+        const { formatJson, formatLine } = logs;
+        logReader.subscribe((r) => io.out(`${a.json ? formatJson(r) : formatLine(r, { color })}\n`), (e) => io.err(`tsbpf run: error: reading log records: ${e.message}\n`));
+      }
       const loaded = obj.program(prog.name);
       const att = attachXdp({ fd: loaded.fd, name: prog.name }, iface.index, {
         mode: a.mode as import('../../attach/xdp.js').XdpAttachMode,
         force: a.force,
         onNotice: (m) => io.err(`tsbpf run: note: ${m}\n`),
       });
+      const status = a.json ? io.err : io.out; // --json keeps stdout one JSON object per line
       try {
         if (a.verbose) io.err(`tsbpf run: attached '${prog.name}' (prog id ${att.progId}) to ${iface.name} in ${att.mode} mode via ${att.method}${att.link ? '' : ' (the kernel has no XDP links: detached on exit, but not if this process is killed)'}\n`);
-        io.out('Waiting for Ctrl-C...\n');
+        status('Waiting for Ctrl-C...\n');
         if (!signals.fired()) await streamUntil(signals.done, pipe, io);
-        io.out('Exiting...\n');
       } finally {
         att.detach();
       }
+      logReader?.close(); // detached: the last records and the final loss count, then the last line
+      status('Exiting...\n');
     } finally {
       pipe?.close();
+      logReader?.close();
       obj.close();
     }
   } finally {
