@@ -8,6 +8,7 @@ import { FIB_LOOKUP } from './builtins.js';
 import { type Checker, err } from './check-context.js';
 import { checkExpr, memberOf, staticSym } from './check-expr.js';
 import { isMemoryPlace } from './check-ops.js';
+import { release } from './check-resv.js';
 import type { FuncInfo, TExpr } from './typed.js';
 import { INT, type IntTy, type MapDef, type Ty, VOID, isAggregate, sameTy, sizeOf, tyName } from './types.js';
 
@@ -292,7 +293,9 @@ function mapMethod(cx: Checker, map: MapDef, method: string, e: Call): TExpr {
         const rec = checkExpr(cx, a[0]);
         if (rec.k !== 'err' && !(rec.k === 'local' && rec.sym.ty.k === 'nullable' && rec.sym.ty.space === 'ringbuf')) {
           cx.error('ARGS', a[0].pos, `${where} takes a record from ${map.name}.reserve<T>()`);
-        }
+        } else if (rec.k === 'local' && rec.ty.k === 'nullable') {
+          cx.error('NULLABLE', a[0].pos, `'${rec.sym.name}' may be null: submit it only after checking it`, `if (!${rec.sym.name}) return …;`);
+        } else if (rec.k === 'local') release(cx, rec.sym, pos);
         const flags = a[1] ? arg(cx, a[1], INT.u64, 'flags') : { k: 'const' as const, value: 0n, ty: INT.u64, pos };
         return { k: 'intrinsic', name: `ringbuf_${method}`, args: [rec, flags], map, ty: VOID, pos };
       }

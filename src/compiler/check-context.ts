@@ -5,6 +5,7 @@
 import type { Func } from './ast.js';
 import type { Builtin } from './builtins.js';
 import type { DiagKind, Diagnostics } from './diagnostics.js';
+import { type ResvState, emptyResv } from './check-resv.js';
 import type { FuncInfo, GlobalDef, LocalSym, Module, TExpr } from './typed.js';
 import { ERR, INT, type IntTy, type MapDef, type StructDef, type Ty, fits, sameTy, tyName, widens } from './types.js';
 
@@ -47,6 +48,9 @@ export class Checker {
   readonly facts = new Map<LocalSym, LocalFacts>();
   /** Locals known to be non-null on the current path. */
   nonNull = new Set<LocalSym>();
+  /** Ring-buffer reservations of the current function and their state on the current path. */
+  resv: { sym: LocalSym; nest: number }[] = [];
+  rs: ResvState = emptyResv();
   /** Incremented by calls that change packet bounds; views from older epochs are stale. */
   packetEpoch = 0;
   fnRet: Ty | undefined;
@@ -167,9 +171,11 @@ export class Checker {
     const decl = this.funcDecls.get(fn);
     if (!decl) return;
     this.busy.add(fn);
-    const saved = [this.scopes, this.nonNull, this.packetEpoch, this.fnRet, this.loopDepth, this.switchDepth, this.current] as const;
+    const saved = [this.scopes, this.nonNull, this.packetEpoch, this.fnRet, this.loopDepth, this.switchDepth, this.current, this.resv, this.rs] as const;
     this.scopes = [];
     this.nonNull = new Set();
+    this.resv = [];
+    this.rs = emptyResv();
     this.packetEpoch = 0;
     this.loopDepth = 0;
     this.switchDepth = 0;
@@ -178,7 +184,7 @@ export class Checker {
       this.parts.checkFunction(this, fn, decl);
     } finally {
       fn.adjustsPacket = this.packetEpoch > 0;
-      [this.scopes, this.nonNull, this.packetEpoch, this.fnRet, this.loopDepth, this.switchDepth, this.current] = saved;
+      [this.scopes, this.nonNull, this.packetEpoch, this.fnRet, this.loopDepth, this.switchDepth, this.current, this.resv, this.rs] = saved;
       this.busy.delete(fn);
       fn.checked = true;
     }

@@ -8,6 +8,7 @@ import { KERNEL, XDP_CTX_FIELDS } from './builtins.js';
 import { type Checker, type ValueSym, err } from './check-context.js';
 import { checkCall } from './check-call.js';
 import { assign, cast, structLit } from './check-assign.js';
+import { checkUse } from './check-resv.js';
 import { arith, checkPlace, compare, factsOf, maxOf, spaceOf, toCond, union } from './check-ops.js';
 import type { ArithOp, CmpOp, TExpr } from './typed.js';
 import { BOOL, INT, type Field, type Ty, isAggregate, sameTy, tyName, wrap } from './types.js';
@@ -154,6 +155,7 @@ function ident(cx: Checker, name: string, pos: number): TExpr {
     case 'local': {
       let ty = s.sym.ty;
       if (ty.k === 'nullable' && cx.nonNull.has(s.sym)) ty = ty.inner;
+      if (cx.resv.some((r) => r.sym === s.sym) && !checkUse(cx, s.sym, pos)) return err(pos);
       const f = cx.facts.get(s.sym);
       if (f?.epoch !== undefined && f.epoch < cx.packetEpoch) {
         cx.error('STALE_VIEW', pos, `'${name}' was read before the packet changed (xdp_adjust_head/tail) and is no longer valid`);

@@ -8,6 +8,7 @@ import { KERNEL, KERNEL_MODULE } from './builtins.js';
 import { Checker, type Parts } from './check-context.js';
 import { checkExpr } from './check-expr.js';
 import { checkFunction, checkFunctionBody } from './check-stmt.js';
+import { emptyResv } from './check-resv.js';
 import { declareInterface, declarePendingStruct, resolveType } from './check-types.js';
 import type { Diagnostics } from './diagnostics.js';
 import type { FuncInfo, GlobalDef, Module, ProgramInfo } from './typed.js';
@@ -412,6 +413,9 @@ function programBody(cx: Checker, p: ProgramInfo): void {
     if (src.ctxName) p.ctx = cx.declareLocal(src.ctxName, { k: 'ctx', prog: 'xdp' }, false, src.ctxPos);
     cx.current = undefined;
     cx.packetEpoch = 0;
+    cx.nonNull = new Set();
+    cx.resv = [];
+    cx.rs = emptyResv();
     const r = checkFunctionBody(cx, [p.ctx], src.body, INT.u32, p.pos, `program '${p.name}'`);
     p.body = r.body;
   } finally {

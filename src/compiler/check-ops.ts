@@ -185,26 +185,31 @@ export function toCond(cx: Checker, e: TExpr): TExpr {
 }
 
 export interface Facts {
+  /** Non-null when the condition is true / false. */
   t: Set<LocalSym>;
   f: Set<LocalSym>;
+  /** Null when the condition is true / false. */
+  tn: Set<LocalSym>;
+  fn: Set<LocalSym>;
 }
 
-const NONE: Facts = { t: new Set(), f: new Set() };
+const EMPTY = new Set<LocalSym>();
+const NONE: Facts = { t: EMPTY, f: EMPTY, tn: EMPTY, fn: EMPTY };
 
-/** Locals known non-null when the condition is true (t) or false (f). */
+/** Locals known non-null (or null) when the condition is true or false. */
 export function factsOf(e: TExpr): Facts {
   switch (e.k) {
     case 'present':
-      return e.a.k === 'local' ? { t: new Set([e.a.sym]), f: new Set() } : NONE;
+      return e.a.k === 'local' ? { t: new Set([e.a.sym]), f: EMPTY, tn: EMPTY, fn: new Set([e.a.sym]) } : NONE;
     case 'not': {
       const x = factsOf(e.a);
-      return { t: x.f, f: x.t };
+      return { t: x.f, f: x.t, tn: x.fn, fn: x.tn };
     }
     case 'logical': {
       const a = factsOf(e.a);
       const b = factsOf(e.b);
-      if (e.op === '&&') return { t: union(a.t, b.t), f: intersect(a.f, b.f) };
-      return { t: intersect(a.t, b.t), f: union(a.f, b.f) };
+      if (e.op === '&&') return { t: union(a.t, b.t), f: intersect(a.f, b.f), tn: union(a.tn, b.tn), fn: intersect(a.fn, b.fn) };
+      return { t: intersect(a.t, b.t), f: union(a.f, b.f), tn: intersect(a.tn, b.tn), fn: union(a.fn, b.fn) };
     }
     default:
       return NONE;

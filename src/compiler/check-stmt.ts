@@ -8,6 +8,7 @@ import type { Block, Expr, Func, Stmt } from './ast.js';
 import { type Checker, err } from './check-context.js';
 import { checkExpr } from './check-expr.js';
 import { factsOf, intersect, maxOf, spaceOf, toCond, union } from './check-ops.js';
+import { afterBody, checkExit, checkLeave, declareReservation, join, withNull } from './check-resv.js';
 import type { FuncInfo, LocalSym, TExpr, TStmt } from './typed.js';
 import { type Ty, VOID, commonInt, isAggregate, tyName } from './types.js';
 
@@ -69,13 +70,21 @@ function checkStmt(cx: Checker, s: Stmt): Out {
       const test = toCond(cx, checkExpr(cx, s.test));
       const f = factsOf(test);
       const before = cx.nonNull;
+      const rsBefore = cx.rs;
+      const n0 = cx.resv.length;
       cx.nonNull = union(before, f.t);
+      cx.rs = withNull(rsBefore, f.tn);
       const a = block(cx, s.then);
       const afterA = cx.nonNull;
+      const rsA = cx.rs;
+      const n1 = cx.resv.length;
       cx.nonNull = union(before, f.f);
+      cx.rs = withNull(rsBefore, f.fn);
       const b = s.else ? block(cx, s.else) : { stmts: [], reach: true };
       const afterB = cx.nonNull;
       cx.nonNull = a.reach && b.reach ? intersect(afterA, afterB) : a.reach ? afterA : b.reach ? afterB : before;
+      const syms = cx.resv.map((r) => r.sym);
+      cx.rs = join(rsA, a.reach, syms.slice(n0, n1), cx.rs, b.reach, syms.slice(n1)) ?? rsBefore;
       if (test.k === 'const') return { stmts: [{ k: 'block', body: test.value ? a.stmts : b.stmts, pos }], reach: test.value ? a.reach : b.reach };
       return one({ k: 'if', test, then: a.stmts, else: b.stmts, pos }, a.reach || b.reach);
     }
@@ -88,6 +97,7 @@ function checkStmt(cx: Checker, s: Stmt): Out {
       if (s.label) cx.error('UNSUPPORTED', pos, 'labelled break/continue is not supported');
       const ok = s.k === 'Break' ? cx.loopDepth + cx.switchDepth > 0 : cx.loopDepth > 0;
       if (!ok) cx.error('BREAK', pos, `'${s.k === 'Break' ? 'break' : 'continue'}' outside a loop${s.k === 'Break' ? ' or switch' : ''}`);
+      else checkLeave(cx, pos);
       return one({ k: s.k === 'Break' ? 'break' : 'continue', pos }, false);
     }
     case 'While':
@@ -168,6 +178,7 @@ function declare(cx: Checker, s: Stmt & { k: 'Var' }): TStmt[] {
       init = { k: 'structlit', def: ty.def, inits: [], ty, pos: d.pos };
     }
     const sym = cx.declareLocal(d.name, ty, mutable && !(ty.k === 'struct'), d.namePos);
+    if (init?.k === 'reserve') declareReservation(cx, sym);
     if (init && isAggregate(ty)) sym.space = spaceOf(init);
     if (init && !mutable && ty.k === 'int') {
       sym.max = maxOf(cx, init);
@@ -194,6 +205,12 @@ function mismatch(cx: Checker, e: TExpr, ty: Ty): TExpr {
 }
 
 function ret(cx: Checker, value: Expr | undefined, pos: number): TStmt {
+  const r = retValue(cx, value, pos);
+  checkExit(cx, pos);
+  return r;
+}
+
+function retValue(cx: Checker, value: Expr | undefined, pos: number): TStmt {
   const want = cx.fnRet;
   if (!value) {
     if (want && want.k !== 'void' && want.k !== 'err') cx.error('RETURN', pos, `a ${tyName(want)} value must be returned here`);
@@ -232,10 +249,14 @@ function forLoop(cx: Checker, s: Stmt & { k: 'For' }): Out {
       cx.facts.set(ivar.sym, { max: bound.max });
     }
     const before = cx.nonNull;
+    const rsBefore = cx.rs;
+    const n0 = cx.resv.length;
     cx.loopDepth++;
     const body = block(cx, s.body);
+    if (body.reach) checkLeave(cx, s.body.end);
     cx.loopDepth--;
     cx.nonNull = before;
+    cx.rs = afterBody(cx, rsBefore, n0);
     if (ivar) cx.facts.delete(ivar.sym);
     return { stmts: [{ k: 'for', init, test, update, body: body.stmts, trip: bound?.trip, pos }], reach: true };
   } finally {
@@ -328,6 +349,8 @@ function switchStmt(cx: Checker, s: Stmt & { k: 'Switch' }): Out {
   }
   const seen = new Set<bigint>();
   const before = cx.nonNull;
+  const rsBefore = cx.rs;
+  const n0 = cx.resv.length;
   const cases: (TStmt & { k: 'switch' })['cases'] = [];
   let reachEnd = false;
   let hasDefault = false;
@@ -345,6 +368,7 @@ function switchStmt(cx: Checker, s: Stmt & { k: 'Switch' }): Out {
       } else if (cv.k !== 'err') cx.error('NOT_CONSTANT', c.test.pos, 'case values must be constants');
     } else hasDefault = true;
     cx.nonNull = before;
+    cx.rs = rsBefore;
     const body = checkBody(cx, c.body);
     if (body.stmts.some((x) => x.k === 'break') || containsBreak(body.stmts)) reachEnd = true;
     lastReach = body.reach;
@@ -352,6 +376,7 @@ function switchStmt(cx: Checker, s: Stmt & { k: 'Switch' }): Out {
   }
   cx.switchDepth--;
   cx.nonNull = before;
+  cx.rs = afterBody(cx, rsBefore, n0);
   if (lastReach || !hasDefault) reachEnd = true;
   return { stmts: [{ k: 'switch', disc, cases, pos: s.pos }], reach: reachEnd };
 }
@@ -377,6 +402,7 @@ export function checkFunctionBody(cx: Checker, _params: LocalSym[], body: Block 
     else out = { stmts: [ret(cx, body, body.pos)], reach: false };
     let result = retTy;
     if (result === undefined) result = inferReturn(cx, inferred!, pos);
+    if (out.reach) checkExit(cx, body.k === 'Block' ? body.end - 1 : pos);
     if (out.reach && result.k !== 'void' && result.k !== 'err') {
       cx.error('RETURN', body.k === 'Block' ? body.end - 1 : pos, `${what} must return a ${tyName(result)} on every path`);
     }

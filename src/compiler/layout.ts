@@ -110,7 +110,8 @@ export function order(f: Func): Block[] {
       else if (t.op === 'jcc') {
         // fall through to the false edge unless it is placed already or is a shared block (several
         // predecessors) while the true edge is not: shared blocks are better reached by jumps
-        const shared = (x: Block): boolean => (preds.get(x) ?? 0) > 1;
+        // Early returns (`r0 = K; exit`) are cold: the hot path falls through, they are jumped to.
+        const shared = (x: Block): boolean => (preds.get(x) ?? 0) > 1 || (x.term.op === 'exit' && x.insts.length <= 1);
         if (!placed.has(t.f) && !(shared(t.f) && !shared(t.t) && !placed.has(t.t))) {
           next = t.f;
           pending.unshift(t.t);

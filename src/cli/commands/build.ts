@@ -143,7 +143,7 @@ export const command: Command = {
       mkdirSync(dirname(out), { recursive: true });
       writeFileSync(out, r.object);
       const progs = r.functions.filter((x) => x.section !== '.text');
-      io.out(`built ${relative(process.cwd(), out) || out} (${progs.map((p) => p.name).join(', ')})\n`);
+      io.out(`built ${shownPath(out)} (${progs.map((p) => p.name).join(', ')})\n`);
       if (values.stats) for (const fn of r.functions) io.out(`  ${fn.name.padEnd(24)} ${fn.section.padEnd(10)} ${String(fn.insns).padStart(5)} insns ${String(fn.slots).padStart(5)} slots\n`);
     }
     if (values.typecheck) failed += await typecheck(files, io);
