@@ -23,7 +23,7 @@ const BSWAP: Record<string, [IntTy, IntTy]> = {
   ntohll: [INT.be64, INT.u64], htonll: [INT.u64, INT.be64],
 };
 
-export function checkCall(cx: Checker, e: Call, want?: Ty): TExpr {
+export function checkCall(cx: Checker, e: Call): TExpr {
   const pos = e.pos;
   if (e.optional) {
     cx.error('NULLABLE', pos, "optional calls '?.()' are not supported");

@@ -51,7 +51,7 @@ export function checkExpr(cx: Checker, e: Expr, want?: Ty): TExpr {
     case 'Index':
       return index(cx, e);
     case 'Call':
-      return checkCall(cx, e, want);
+      return checkCall(cx, e);
     case 'New':
       cx.error('MAP', pos, 'maps are declared with new only at module level');
       return err(pos);

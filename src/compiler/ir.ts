@@ -38,7 +38,8 @@ export type Inst =
 
 export type Term =
   | { op: 'br'; to: Block; pos: number }
-  | { op: 'jcc'; cc: JmpOp; w: 32 | 64; a: VReg; b: Opnd; t: Block; f: Block; pos: number }
+  /** `hot`: the successor the source expects to run (laid out as the fall-through when possible). */
+  | { op: 'jcc'; cc: JmpOp; w: 32 | 64; a: VReg; b: Opnd; t: Block; f: Block; pos: number; hot?: 't' | 'f' }
   | { op: 'exit'; pos: number };
 
 export interface Block {

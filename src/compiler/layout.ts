@@ -96,8 +96,6 @@ function mergeIdenticalExits(f: Func): void {
 export function order(f: Func): Block[] {
   const placed = new Set<Block>();
   const out: Block[] = [];
-  const preds = new Map<Block, number>();
-  for (const b of f.blocks) for (const s of successors(b)) preds.set(s, (preds.get(s) ?? 0) + 1);
   const pending: Block[] = [f.blocks[0]];
   while (pending.length) {
     let b: Block | undefined = pending.shift()!;
@@ -108,16 +106,17 @@ export function order(f: Func): Block[] {
       let next: Block | undefined;
       if (t.op === 'br') next = t.to;
       else if (t.op === 'jcc') {
-        // fall through to the false edge unless it is placed already or is a shared block (several
-        // predecessors) while the true edge is not: shared blocks are better reached by jumps
-        // Early returns (`r0 = K; exit`) are cold: the hot path falls through, they are jumped to.
-        const shared = (x: Block): boolean => (preds.get(x) ?? 0) > 1 || (x.term.op === 'exit' && x.insts.length <= 1);
-        if (!placed.has(t.f) && !(shared(t.f) && !shared(t.t) && !placed.has(t.t))) {
-          next = t.f;
-          pending.unshift(t.t);
+        // fall through to the successor the source expects (`hot`; else the false edge), unless
+        // it is an early return (`r0 = K; exit`): those are reached by jumps, off the hot path
+        const pref: Block = t.hot === 't' ? t.t : t.f;
+        const other: Block = pref === t.t ? t.f : t.t;
+        const cold = (x: Block): boolean => x.term.op === 'exit' && x.insts.length <= 1;
+        if (!placed.has(pref) && !(cold(pref) && !cold(other) && !placed.has(other))) {
+          next = pref;
+          pending.unshift(other);
         } else {
-          next = t.t;
-          if (!placed.has(t.f)) pending.unshift(t.f);
+          next = other;
+          if (!placed.has(pref)) pending.unshift(pref);
         }
       }
       b = next && !placed.has(next) ? next : undefined;

@@ -336,12 +336,12 @@ export function cond(fb: FnBuilder, e: TExpr, t: Block, f: Block): void {
       const signed = ty.k === 'int' && ty.signed;
       const ra = inReg(fb, a);
       fb.pos = e.pos;
-      fb.terminate({ op: 'jcc', cc: CC[op][signed ? 1 : 0], w, a: ra, b: opnd(fb, b, w), t, f, pos: e.pos });
+      fb.terminate({ op: 'jcc', cc: CC[op][signed ? 1 : 0], w, a: ra, b: opnd(fb, b, w), t, f, pos: e.pos, hot: 't' });
       return;
     }
     case 'truthy': {
       const a = clean(fb, value(fb, e.a));
-      fb.terminate({ op: 'jcc', cc: 'ne', w: width(a.ty), a: inReg(fb, a), b: { imm: 0 }, t, f, pos: e.pos });
+      fb.terminate({ op: 'jcc', cc: 'ne', w: width(a.ty), a: inReg(fb, a), b: { imm: 0 }, t, f, pos: e.pos, hot: 't' });
       return;
     }
     case 'present':
@@ -349,7 +349,7 @@ export function cond(fb: FnBuilder, e: TExpr, t: Block, f: Block): void {
       return;
     default: {
       const v = value(fb, e);
-      fb.terminate({ op: 'jcc', cc: 'ne', w: 32, a: inReg(fb, v), b: { imm: 0 }, t, f, pos: e.pos });
+      fb.terminate({ op: 'jcc', cc: 'ne', w: 32, a: inReg(fb, v), b: { imm: 0 }, t, f, pos: e.pos, hot: 't' });
     }
   }
 }
@@ -363,7 +363,7 @@ function present(fb: FnBuilder, e: TExpr, t: Block, f: Block): void {
       return;
     }
     if (b?.k === 'ptr') {
-      fb.terminate({ op: 'jcc', cc: 'ne', w: 64, a: b.r, b: { imm: 0 }, t, f, pos: e.pos });
+      fb.terminate({ op: 'jcc', cc: 'ne', w: 64, a: b.r, b: { imm: 0 }, t, f, pos: e.pos, hot: 't' });
       return;
     }
     if (b?.k === 'view') {
@@ -373,7 +373,7 @@ function present(fb: FnBuilder, e: TExpr, t: Block, f: Block): void {
   }
   if (e.k === 'lookup' || e.k === 'reserve') {
     const r = nullablePtr(fb, e);
-    fb.terminate({ op: 'jcc', cc: 'ne', w: 64, a: r, b: { imm: 0 }, t, f, pos: e.pos });
+    fb.terminate({ op: 'jcc', cc: 'ne', w: 64, a: r, b: { imm: 0 }, t, f, pos: e.pos, hot: 't' });
     return;
   }
   if (e.k === 'header') {

@@ -252,7 +252,7 @@ export function headerCheck(fb: FnBuilder, b: Binding & { k: 'hdr' }, t: Block, 
     const limit = 0xffff - span;
     if (b.varMax > BigInt(limit)) {
       const ok = fb.newBlock();
-      fb.terminate({ op: 'jcc', cc: 'gt', w: 64, a: b.varOff, b: { imm: limit }, t: f, f: ok, pos });
+      fb.terminate({ op: 'jcc', cc: 'gt', w: 64, a: b.varOff, b: { imm: limit }, t: f, f: ok, pos, hot: 'f' });
       fb.setCur(ok);
     }
     fb.mov(b.ptr!, { r: fb.data() });
@@ -262,6 +262,6 @@ export function headerCheck(fb: FnBuilder, b: Binding & { k: 'hdr' }, t: Block, 
   const chk = fb.reg(true);
   fb.mov(chk, { r: base });
   fb.alu('add', chk, { imm: span }, 64);
-  fb.terminate({ op: 'jcc', cc: 'gt', w: 64, a: chk, b: { r: fb.end() }, t: f, f: t, pos });
+  fb.terminate({ op: 'jcc', cc: 'gt', w: 64, a: chk, b: { r: fb.end() }, t: f, f: t, pos, hot: 'f' });
 }
 

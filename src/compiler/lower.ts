@@ -44,14 +44,14 @@ export function lowerModule(mod: Module, diags: Diagnostics): Lowered {
     if (!s) sections.set(name, (s = { name, bytes: [], vars: [] }));
     return s;
   };
-  const place = (s: DataSection, size: number, align: number): number => {
+  /** Pads the section to `align`; returns where the next variable starts. */
+  const place = (s: DataSection, align: number): number => {
     while (s.bytes.length % align) s.bytes.push(0);
-    const off = s.bytes.length;
-    return off;
+    return s.bytes.length;
   };
   for (const g of mod.globals) {
     const s = section(g.section);
-    const off = place(s, sizeOf(g.ty), alignOf(g.ty));
+    const off = place(s, alignOf(g.ty));
     s.bytes.push(...g.init);
     s.vars.push({ name: g.name, offset: off, size: sizeOf(g.ty), ty: g.ty, global: g });
   }
@@ -64,7 +64,7 @@ export function lowerModule(mod: Module, diags: Diagnostics): Lowered {
       if (!v) {
         const s = section('.rodata');
         const bytes = [...new TextEncoder().encode(text), 0];
-        const off = place(s, bytes.length, 1);
+        const off = place(s, 1);
         s.bytes.push(...bytes);
         let name = `${owner}.____fmt`;
         for (let k = 1; s.vars.some((x) => x.name === name); k++) name = `${owner}.____fmt.${k}`;

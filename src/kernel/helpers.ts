@@ -2,7 +2,7 @@
  * Kernel helpers callable from programs (the `bpf_*` helpers of C without the prefix). Argument
  * and result types are those of uapi linux/bpf.h.
  */
-import type { u8, u16, u32, u64, i32, i64, be16, be32, FixedArray } from './types.js';
+import type { u8, u16, u32, u64, i64, be16, be32, FixedArray } from './types.js';
 import type { XdpContext } from './programs.js';
 import type { ProgArray, DevMap, CpuMap } from './maps.js';
 

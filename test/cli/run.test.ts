@@ -90,7 +90,7 @@ test('bad input: one clear line, exit code 1, nothing attached', { timeout: 120_
       [['run', hello, '-i', 'lo', '-m', 'native'], /cannot attach XDP program 'hello_world' to 'lo' in native mode: EOPNOTSUPP|ENOTSUP/],
       [['run', hello, '-i', 'lo', '-m', 'fast'], /unknown mode 'fast'/],
       [['run', '/nonexistent/x.o', '-i', 'lo'], /cannot read '\/nonexistent\/x\.o': no such file/],
-      [['run', 'prog.bpf.ts', '-i', 'lo'], /needs the tsbpf compiler/],
+      [['run', 'prog.bpf.ts', '-i', 'lo'], /cannot read 'prog\.bpf\.ts': no such file/],
       [['run', hello], /missing -i IFACE/],
     ];
     for (const [args, re] of cases) {
