@@ -9,9 +9,15 @@
  * production); it depends on how fast the producer ran, so the share is the comparison. Rounds
  * alternate the consumers; medians.
  * The printk comparison runs a producer printing one bpf_printk line per run, read through
- * tsbpf's TracePipe (bench/proc/ts-trace.ts). Log records (issue 5) come when a log call compiles.
+ * tsbpf's TracePipe (bench/proc/ts-trace.ts).
+ * Log records (issue 5): a TypeScript program compiled by tsbpf logs one 32-byte record per run
+ * (`log.info(ctx, "record {} of {} bytes at {} on cpu {}", …)`: id, u32, 3 × u64) into its
+ * `tsbpf_logs` ring (256 KiB, the default); the same PROG_TEST_RUN drives it while tsbpf's
+ * LogReader (bench/proc/ts-log-consumer.ts: every record decoded into a LogRecord object with its
+ * formatted message) or libbpf's ring_buffer (the same C consumer, raw records) reads the pinned
+ * ring; consumed + lost (the object's tsbpf_log_lost) = produced is checked for both.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadObject } from '../../src/loader/index.js';
 import { type BenchContext, type Row, Unavailable, median, reasonOf, requireKernel, row, unavailable } from '../harness.js';
@@ -90,15 +96,83 @@ async function printkRound(ctx: BenchContext, repeat: number): Promise<StreamRes
   }
 }
 
-/** Whether a log call compiles yet (issue 5); the reason when not. */
-async function logProbe(ctx: BenchContext): Promise<string | null> {
-  const src = join(ctx.workDir, 'log_probe.bpf.ts');
-  writeFileSync(src, 'import { xdp, XdpAction, log } from "tsbpf/kernel";\nexport const log_probe = xdp((ctx) => {\n  log.info(ctx, "received a packet");\n  return XdpAction.PASS;\n});\n');
+const LOG_PRODUCER = `import { xdp, XdpAction, log, ktime_get_ns, get_smp_processor_id, type u64 } from "tsbpf/kernel";
+let seq: u64 = 0;
+export const log_produce = xdp((ctx) => {
+  seq++;
+  log.info(ctx, "record {} of {} bytes at {} on cpu {}", seq, ctx.len, ktime_get_ns(), get_smp_processor_id() as u64);
+  return XdpAction.PASS;
+});
+`;
+
+/** One log-record round: a fresh load of the compiled producer, its ring and .bss pinned for `consumer`. */
+async function logRound(ctx: BenchContext, dir: string, objPath: string, consumer: (ring: string, bss: string) => LineChild, repeat: number): Promise<StreamResult> {
+  const obj = await loadObject(readFileSync(objPath), { name: 'log_produce' });
+  const tag = Math.random().toString(36).slice(2, 8);
+  const ringPin = join(dir, `logs-${tag}`);
+  const bssPin = join(dir, `logs-bss-${tag}`);
+  ctx.defer(() => { rmSync(ringPin, { force: true }); rmSync(bssPin, { force: true }); });
   try {
-    await tsbpfBuild(ctx, src);
-    return null;
+    const bss = obj.model.maps.find((m) => m.kind === 'data' && m.variables?.some((v) => v.name === 'tsbpf_log_lost'));
+    if (!bss) throw new Error('the log producer has no tsbpf_log_lost');
+    obj.map('tsbpf_logs').pin(ringPin);
+    obj.map(bss.name).pin(bssPin);
+    const child = consumer(ringPin, bssPin);
+    await child.expect('ready');
+    const start = process.hrtime.bigint();
+    obj.program('log_produce').testRun(udp4Packet(9, 64), { repeat });
+    const end = process.hrtime.bigint();
+    child.signal('SIGTERM');
+    const r = await child.json<ConsumerReport & { lost?: number }>(60_000);
+    await child.finish();
+    const produced = Number(obj.readGlobal('seq'));
+    const failed = Number(obj.readGlobal('tsbpf_log_lost'));
+    if (produced !== repeat) throw new Error(`the log producer ran ${produced} times, not ${repeat}`);
+    if (r.count + failed !== produced) throw new Error(`${child.what}: consumed ${r.count} + lost ${failed} ≠ produced ${produced}`);
+    if (r.lost !== undefined && r.lost !== failed) throw new Error(`${child.what}: the reader reported ${r.lost} lost, the counter says ${failed}`);
+    const last = BigInt(r.last) > end ? BigInt(r.last) : end;
+    return { rate: r.count / (Number(last - start) / 1e9), offered: produced / (Number(end - start) / 1e9), share: r.count / produced, consumed: r.count, produced, failed };
+  } finally {
+    rmSync(ringPin, { force: true });
+    rmSync(bssPin, { force: true });
+    obj.close();
+  }
+}
+
+/** Row 4's log-record rows: tsbpf's LogReader vs libbpf's ring_buffer on the same compiled producer. */
+async function logRows(ctx: BenchContext, rounds: number, repeat: number): Promise<Row[]> {
+  const rateRow = { group: RECORDS_GROUP, name: 'log records consumed per second while the producer runs: LogReader → LogRecord objects (decoded, formatted)', unit: 'records/s', anchorName: 'libbpf ring_buffer, identical records (raw)', better: 'higher' as const };
+  const shareRow = { group: RECORDS_GROUP, name: 'share of produced log records consumed', unit: 'share', anchorName: 'libbpf ring_buffer, identical records (raw)', better: 'higher' as const, goal: SHARE_GOAL };
+  try {
+    requireKernel();
+    const src = join(ctx.workDir, 'log_produce.bpf.ts');
+    writeFileSync(src, LOG_PRODUCER);
+    const { path } = await tsbpfBuild(ctx, src);
+    const dir = pinDir(ctx);
+    let consumerBin: string | undefined;
+    let anchorWhy = '';
+    try {
+      consumerBin = buildConsumer(ctx);
+    } catch (e) {
+      anchorWhy = reasonOf(e);
+    }
+    const cRuns: StreamResult[] = [];
+    const tsRuns: StreamResult[] = [];
+    for (let i = 0; i < rounds; i++) {
+      ctx.log(`log-record stream round ${i + 1}/${rounds}`);
+      if (consumerBin) cRuns.push(await logRound(ctx, dir, path, (ring) => consumerChild(ctx, 'bench/c/rb-consumer', consumerBin!, ['stream', ring]), repeat));
+      tsRuns.push(await logRound(ctx, dir, path, (ring, bss) => nodeConsumer(ctx, 'ts-log-consumer', [path, ring, bss]), repeat));
+    }
+    const ts = summary(tsRuns);
+    const c = cRuns.length ? summary(cRuns) : undefined;
+    const pct = (xs: StreamResult[]): string => xs.map((x) => (x.share * 100).toFixed(1)).join(', ');
+    const note = `32-byte log records (id, u32, 3 × u64) from a tsbpf-compiled program into its 256 KiB tsbpf_logs ring, ${(repeat / 1e6).toFixed(0)} M produced per round, median of ${rounds} rounds; ${schedulingNote()}; ` +
+      `producer offered ${(ts.offered / 1e6).toFixed(2)} M/s (tsbpf rounds)${c ? ` / ${(c.offered / 1e6).toFixed(2)} M/s (libbpf rounds)` : ''}; shares per round, tsbpf: ${pct(tsRuns)} %${c ? `; libbpf: ${pct(cRuns)} %` : ''}; ` +
+      'the rest was counted lost by the program (tsbpf_log_lost) and reported by the reader; the libbpf consumer only counts raw records, ours decodes each into a LogRecord (arguments, formatted message)';
+    if (c) return [row({ ...rateRow, ours: ts.rate, anchor: c.rate, note }), row({ ...shareRow, ours: ts.share, anchor: c.share })];
+    return [unavailable({ ...rateRow, ours: ts.rate }, anchorWhy), unavailable({ ...shareRow, ours: ts.share }, anchorWhy)];
   } catch (e) {
-    return reasonOf(e);
+    return [unavailable(rateRow, reasonOf(e)), unavailable(shareRow, reasonOf(e))];
   }
 }
 
@@ -146,10 +220,8 @@ export async function recordsRows(ctx: BenchContext): Promise<Row[]> {
     rows.push(unavailable(rateRow, reasonOf(e)), unavailable(shareRow, reasonOf(e)));
   }
 
-  // The same comparison for log records needs issue 5's log calls and reader.
-  const logWhy = await logProbe(ctx);
-  const logRow = { group: RECORDS_GROUP, name: 'log records consumed (tsbpf log reader)', unit: 'records/s', anchorName: 'libbpf ring_buffer, identical records', better: 'higher' as const };
-  rows.push(unavailable(logRow, logWhy ? `needs structured logging (issue 5): ${logWhy}` : 'a log call compiles, but the bench does not drive the log reader (src/log) yet: add it to bench/rows/records.ts'));
+  // The same comparison for log records (issue 5): compiled log calls, LogReader vs libbpf.
+  rows.push(...await logRows(ctx, rounds, repeat));
 
   // printk through the trace pipe: what people use today instead of a ring buffer.
   const pkRate = { group: RECORDS_GROUP, name: 'records consumed: tsbpf ring buffer vs bpf_printk lines', unit: 'records/s', anchorName: 'bpf_printk via trace pipe (tsbpf TracePipe)', better: 'higher' as const };

@@ -3,7 +3,9 @@
  * alone, without a producer competing for the CPU: the producer (bench/c/rb-producer.bpf.c)
  * fills a 16 MiB ring while the consumer waits, then the consumer drains everything in one call
  * (tsbpf's RingBuffer.consume vs libbpf's ring_buffer__consume, each in its own process, timed
- * inside it). Several fill/drain rounds; the figure is the median rate.
+ * inside it). Several fill/drain rounds; the figure is the median rate. tsbpf is measured twice:
+ * consumeRaw (DataView + offset per record, nothing allocated — what libbpf's callback gets) and
+ * consume (a Uint8Array view per record, the convenient form).
  */
 import { type BenchContext, type Row, median, reasonOf, requireKernel, row, unavailable } from '../harness.js';
 import { buildConsumer } from '../lib/build.js';
@@ -57,22 +59,25 @@ export async function ringbufRawRows(ctx: BenchContext): Promise<Row[]> {
   }
   for (const size of SIZES) {
     const base = { group: RAW_GROUP, name: `${size}-byte records`, unit: 'records/s', anchorName: 'libbpf ring_buffer__consume (C)', better: 'higher' as const };
+    const views = { ...base, name: `${size}-byte records, consume() (a Uint8Array per record)` };
     if (setupWhy || !dir) {
-      rows.push(unavailable(base, setupWhy ?? 'no pin directory'));
+      rows.push(unavailable(base, setupWhy ?? 'no pin directory'), unavailable(views, setupWhy ?? 'no pin directory'));
       continue;
     }
     try {
       ctx.log(`drain ${size}-byte records`);
-      const ts = await drainRate(ctx, dir, size, rounds, (pin) => nodeConsumer(ctx, 'ts-consumer', ['drain', pin]));
-      const note = `${ts.records.toLocaleString('en')} records per fill (16 MiB ring), median of ${rounds} drains; ${schedulingNote()}`;
+      const ts = await drainRate(ctx, dir, size, rounds, (pin) => nodeConsumer(ctx, 'ts-consumer', ['drain', pin, 'raw']));
+      const tsViews = await drainRate(ctx, dir, size, rounds, (pin) => nodeConsumer(ctx, 'ts-consumer', ['drain', pin, 'views']));
+      const note = `consumeRaw; ${ts.records.toLocaleString('en')} records per fill (16 MiB ring), median of ${rounds} drains; ${schedulingNote()}`;
       if (!consumerBin) {
-        rows.push(unavailable({ ...base, ours: ts.rate }, anchorWhy));
+        rows.push(unavailable({ ...base, ours: ts.rate }, anchorWhy), unavailable({ ...views, ours: tsViews.rate }, anchorWhy));
         continue;
       }
       const c = await drainRate(ctx, dir, size, rounds, (pin) => consumerChild(ctx, 'bench/c/rb-consumer', consumerBin!, ['drain', pin]));
       rows.push(row({ ...base, ours: ts.rate, anchor: c.rate, note }));
+      rows.push(row({ ...views, ours: tsViews.rate, anchor: c.rate, note: 'same anchor figure as the row above' }));
     } catch (e) {
-      rows.push(unavailable(base, reasonOf(e)));
+      rows.push(unavailable(base, reasonOf(e)), unavailable(views, reasonOf(e)));
     }
   }
   return rows;

@@ -6,6 +6,7 @@ import type { Command } from './command.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   build: { summary: 'compile TypeScript kernel programs (*.bpf.ts) into BPF objects', load: async () => (await import('./commands/build.js')).command },
+  new: { summary: 'create a project: a kernel program, its user side and a test (like cargo generate aya-template)', load: async () => (await import('./commands/new.js')).command },
   objdump: { summary: 'disassemble BPF objects (llvm-objdump -d compatible, with helper and relocation notes)', load: async () => (await import('./commands/objdump.js')).command },
   readelf: { summary: 'print section headers, relocations, symbols or BTF of a BPF object', load: async () => (await import('./commands/readelf.js')).command },
   run: { summary: 'load an XDP program, attach it to an interface and stream its output until Ctrl-C', load: async () => (await import('./commands/run.js')).command },

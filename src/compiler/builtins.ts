@@ -16,7 +16,9 @@ export type Builtin =
   | { k: 'const'; value: bigint }
   | { k: 'fn'; name: string }
   | { k: 'mapClass'; kind: MapKind; typeArgs: 0 | 1 | 2 }
-  | { k: 'program'; prog: 'xdp' };
+  | { k: 'program'; prog: 'xdp' }
+  /** `log`: `log.info(ctx, "format {}", …)` and the other levels (check-log.ts), `log.configure({…})`. */
+  | { k: 'log' };
 
 const T = (ty: Ty): Builtin => ({ k: 'type', ty });
 const u8 = INT.u8, u16 = INT.u16, u32 = INT.u32, be16 = INT.be16, be32 = INT.be32;
@@ -100,7 +102,8 @@ function table(): Map<string, Builtin> {
   m.set('FixedArray', { k: 'generic', name: 'FixedArray' });
   m.set('Ref', { k: 'generic', name: 'Ref' });
   m.set('MapValue', { k: 'generic', name: 'MapValue' });
-  for (const n of ['Program', 'XdpOptions', 'MapOptions', 'PrintArg']) m.set(n, { k: 'editorType' });
+  for (const n of ['Program', 'XdpOptions', 'MapOptions', 'PrintArg', 'Log', 'LogValue', 'LogHoleArg', 'LogArgs', 'LogOptions']) m.set(n, { k: 'editorType' });
+  m.set('log', { k: 'log' });
   m.set('XdpContext', T({ k: 'ctx', prog: 'xdp' }));
   m.set('XdpAction', enumOf({ ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDIRECT: 4 }));
   m.set('xdp', { k: 'program', prog: 'xdp' });

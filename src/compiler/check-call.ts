@@ -8,6 +8,7 @@ import { FIB_LOOKUP } from './builtins.js';
 import { type Checker, err } from './check-context.js';
 import { checkExpr, memberOf, staticSym } from './check-expr.js';
 import { isMemoryPlace } from './check-ops.js';
+import { checkLogCall } from './check-log.js';
 import { release } from './check-resv.js';
 import type { FuncInfo, TExpr } from './typed.js';
 import { INT, type IntTy, type MapDef, type Ty, VOID, isAggregate, sameTy, sizeOf, tyName } from './types.js';
@@ -40,6 +41,7 @@ export function checkCall(cx: Checker, e: Call): TExpr {
   if (callee.k === 'Member') {
     const ms = staticSym(cx, callee.obj);
     if (ms?.k === 'map') return mapMethod(cx, ms.def, callee.name, e);
+    if (ms?.k === 'builtin' && ms.b.k === 'log') return checkLogCall(cx, callee.name, e);
     const base = checkExpr(cx, callee.obj);
     if (base.k === 'err') return base;
     if (base.ty.k === 'ctx' && callee.name === 'header') return header(cx, base, e);

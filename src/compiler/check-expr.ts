@@ -207,6 +207,10 @@ function member(cx: Checker, e: Expr & { k: 'Member' }): TExpr {
     cx.error('BAD_OPERAND', pos, `'${e.name}' of a map can only be called: ${e.obj.k === 'Ident' ? e.obj.name : 'map'}.${e.name}(…)`);
     return err(pos);
   }
+  if (s?.k === 'builtin' && s.b.k === 'log') {
+    cx.error('BAD_OPERAND', pos, `log.${e.name} can only be called: log.${e.name}(ctx, "…")`);
+    return err(pos);
+  }
   const base = checkExpr(cx, e.obj);
   return memberOf(cx, base, e.name, e.namePos, pos);
 }

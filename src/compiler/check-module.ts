@@ -6,8 +6,9 @@
 import type { Block, Expr, Func, ObjProp, SourceFile, Stmt, VarDeclarator } from './ast.js';
 import { KERNEL, KERNEL_MODULE } from './builtins.js';
 import { Checker, type Parts } from './check-context.js';
-import { checkExpr } from './check-expr.js';
+import { checkExpr, staticSym } from './check-expr.js';
 import { checkFunction, checkFunctionBody } from './check-stmt.js';
+import { logConfigure } from './check-log.js';
 import { emptyResv } from './check-resv.js';
 import { declareInterface, declarePendingStruct, resolveType } from './check-types.js';
 import type { Diagnostics } from './diagnostics.js';
@@ -64,7 +65,15 @@ function moduleStatement(cx: Checker, s: Stmt): void {
     case 'Unsupported':
       cx.error(s.what.includes('class') ? 'OBJECT' : 'UNSUPPORTED', s.pos, `${s.what} is not supported in kernel programs`);
       return;
-    case 'Expr':
+    case 'Expr': {
+      const c = s.expr;
+      if (c.k === 'Call' && c.callee.k === 'Member' && c.callee.name === 'configure') {
+        const o = staticSym(cx, c.callee.obj);
+        if (o?.k === 'builtin' && o.b.k === 'log') return logConfigure(cx, c);
+      }
+      cx.error('UNSUPPORTED', s.pos, 'module-level code never runs in the kernel', 'put it inside a program: export const p = xdp((ctx) => { … });');
+      return;
+    }
     case 'If':
     case 'For':
     case 'While':

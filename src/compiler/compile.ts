@@ -12,6 +12,9 @@ import { mapTypeByName } from '../abi/index.js';
 import type { AsmProgram } from '../insn/asm.js';
 import { encode } from '../insn/encode.js';
 import { emitObject, type EmitData, type EmitFunction, type EmitMap } from '../object/emit.js';
+import { addLogMeta } from '../object/log-meta.js';
+import { LOG_LEVELS_VAR, LOG_LOST_FUNC, LOG_LOST_VAR, LOG_RINGBUF, type LogMeta } from '../log/abi.js';
+import { logObjectParts } from '../log/emit.js';
 import type { LineInfoRecord, ProgramReloc } from '../object/model.js';
 import { BtfTypes } from './btfgen.js';
 import { check } from './check-module.js';
@@ -106,7 +109,7 @@ export function compileOrThrow(source: string, options: CompileOptions = {}): Ui
 function build(mod: Module, lowered: Lowered, progs: Map<string, AsmProgram>, file: string, diags: Diagnostics): CompileResult {
   const bt = new BtfTypes();
   const dataVars = new Map<string, { section: string; offset: number }>();
-  const data: EmitData[] = lowered.data.map((s) => {
+  let data: EmitData[] = lowered.data.map((s) => {
     for (const v of s.vars) dataVars.set(v.name, { section: s.name, offset: v.offset });
     const variables = s.vars.map((v) => ({ name: v.name, offset: v.offset, size: v.size, typeId: v.string ? bt.string(v.size) : v.ty ? bt.variable(v.ty, s.name === '.rodata') : undefined }));
     return s.name === '.bss' ? { section: s.name, size: s.bytes.length, variables } : { section: s.name, data: Uint8Array.from(s.bytes), variables };
@@ -121,6 +124,21 @@ function build(mod: Module, lowered: Lowered, progs: Map<string, AsmProgram>, fi
     if (m.value) em.valueTypeId = bt.ty(m.value);
     return em;
   });
+  // logging: the ring buffer, the level setting and lost counter, the counting function (src/log)
+  const log = lowered.log;
+  let logFunctions: EmitFunction[] = [];
+  if (log) {
+    if (!reservedLogNames(mod, diags)) return { diagnostics: diags.sorted(), functions: [] };
+    const parts = logObjectParts({ targets: log.targets }, { btf: bt.b, data, ringSize: mod.logRingSize });
+    data = parts.data;
+    for (const d of data) for (const v of d.variables) if (v.name === LOG_LEVELS_VAR || v.name === LOG_LOST_VAR) dataVars.set(v.name, { section: d.section, offset: v.offset });
+    maps.push(...parts.maps);
+    // with line info in the object, the kernel wants it for every function: point the counter
+    // at the first log call (what `objdump -S` and verifier logs then show for it)
+    const first = log.sites[0];
+    const at: LineInfoRecord = { insn: 0, fileName: file, line: diags.lines.lineText(first.line), lineNum: first.line, column: first.column };
+    logFunctions = parts.functions.map((f) => ({ ...f, lineInfo: [at] }));
+  }
   const stats: FunctionStats[] = [];
   const toFn = (name: string, section: string | undefined, funcTypeId: number): EmitFunction | undefined => {
     const p = progs.get(name);
@@ -147,8 +165,27 @@ function build(mod: Module, lowered: Lowered, progs: Map<string, AsmProgram>, fi
     const fn = toFn(lf.sub.name, undefined, bt.subFunc(lf.sub));
     if (fn) functions.push(fn);
   }
-  const object = emitObject({ license: mod.license, programs, functions, maps, data, btf: bt.b, fileName: file.split('/').pop() });
+  for (const f of logFunctions) {
+    const slots = f.bytes.length / 8;
+    let insns = 0;
+    for (let i = 0; i < slots; i += f.bytes[i * 8] === 0x18 ? 2 : 1) insns++; // ld_imm64 takes two slots
+    stats.push({ name: f.name, section: '.text', insns, slots });
+    functions.push(f);
+  }
+  let object = emitObject({ license: mod.license, programs, functions, maps, data, btf: bt.b, fileName: file.split('/').pop() });
+  if (log) {
+    const meta: LogMeta = { version: 1, ringbuf: LOG_RINGBUF, levels: LOG_LEVELS_VAR, lost: LOG_LOST_VAR, targets: log.targets, sites: log.sites };
+    object = addLogMeta(object, meta);
+  }
   return { object, diagnostics: diags.sorted(), functions: stats };
+}
+
+/** The log ABI's names must be free for it; false (with diagnostics) when the program took one. */
+function reservedLogNames(mod: Module, diags: Diagnostics): boolean {
+  const reserved = new Set([LOG_RINGBUF, LOG_LEVELS_VAR, LOG_LOST_VAR, LOG_LOST_FUNC]);
+  const taken = [...mod.maps, ...mod.globals, ...mod.functions, ...mod.programs].filter((x) => reserved.has(x.name));
+  for (const x of taken) diags.error('LOG', x.pos, `'${x.name}' is a name logging reserves (the log ring buffer, level setting and lost counter)`, 'rename it');
+  return taken.length === 0;
 }
 
 function sizeOfTy(t: import('./types.js').Ty): number {

@@ -51,6 +51,7 @@ export const DIAG = {
   NO_PROGRAM: { code: 47, title: 'no program', hint: 'export a program: export const hello = xdp((ctx) => XdpAction.PASS);' },
   BREAK: { code: 48, title: 'break/continue outside a loop' },
   RINGBUF: { code: 50, title: 'ring buffer record', hint: 'submit or discard a reserved record exactly once on every path where it is not null' },
+  LOG: { code: 51, title: 'log call' },
   INTERNAL: { code: 99, title: 'internal compiler error', hint: 'this is a tsbpf bug: please report it with the source file' },
 } as const satisfies Record<string, DiagInfo>;
 

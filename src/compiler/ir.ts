@@ -25,7 +25,8 @@ export type Inst =
   | (I & { op: 'neg'; w: 32 | 64; dst: VReg })
   | (I & { op: 'be'; bits: 16 | 32 | 64; dst: VReg })
   | (I & { op: 'ld'; size: Size; dst: VReg; base: VReg; off: number })
-  | (I & { op: 'st'; size: Size; base: VReg; off: number; src: Opnd })
+  /** `keepImm`: emit BPF_ST with the immediate (log records; llvm-objdump 14 shows it as <unknown>). */
+  | (I & { op: 'st'; size: Size; base: VReg; off: number; src: Opnd; keepImm?: boolean })
   | (I & { op: 'lddw'; dst: VReg; value: bigint })
   /** Address of a map (`map`) or of global data (`data`: section + offset, optionally a variable). */
   | (I & { op: 'ldsym'; dst: VReg; kind: 'map' | 'data'; symbol: string; section?: string; offset: number })

@@ -9,6 +9,7 @@ import type { FnBuilder, Val } from './lower-fn.js';
 import { width } from './lower-fn.js';
 import { cast, clean, ctxReg, inReg, opnd, value } from './lower-expr.js';
 import { bindingView, placeOf, viewOf } from './lower-mem.js';
+import { type LogSiteFn, lowerLog } from './lower-log.js';
 import { lowerInline } from './lower-stmt.js';
 import type { TExpr } from './typed.js';
 import { INT, type MapDef, type Ty, VOID, isAggregate, sizeOf } from './types.js';
@@ -19,6 +20,8 @@ export interface ModuleCtx {
   string(text: string, owner: string): { section: string; symbol: string; offset: number };
   /** Marks a @noinline function as used. */
   useFunction(name: string): void;
+  /** Interns a log call site (lower-log.ts). */
+  logSite: LogSiteFn;
 }
 
 let moduleCtx: ModuleCtx | undefined;
@@ -107,6 +110,9 @@ export function lowerIntrinsic(fb: FnBuilder, e: TExpr & { k: 'intrinsic' }): Va
       }
       return callHelper(fb, 'trace_printk', args, pos);
     }
+    case 'log':
+      lowerLog(fb, e, moduleCtx!.logSite);
+      return { imm: 0n, ty: VOID, dirty: false };
     case 'ktime_get_ns':
     case 'ktime_get_boot_ns':
     case 'get_smp_processor_id':

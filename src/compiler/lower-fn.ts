@@ -87,7 +87,7 @@ export class FnBuilder {
       // code after a return/break (only reachable through a bug) goes to a dead block
       this.cur = this.newBlock();
     }
-    if (i.op === 'st' && i.src.imm !== undefined) {
+    if (i.op === 'st' && i.src.imm !== undefined && !i.keepImm) {
       // BPF_ST with an immediate is valid but LLVM 14's tools cannot show it: store a register
       i = { ...i, src: { r: this.constReg(i.src.imm, i.size === 'u64' ? 64 : 32) } };
     }
@@ -206,7 +206,8 @@ export class FnBuilder {
   }
   /** A slot for one helper call's arguments; release with `releaseTemps(mark)`. */
   allocTemp(size: number, align: number): number {
-    this.tempTop = Math.ceil((this.tempTop + size) / align) * align;
+    // aligned as an offset from r10 (8-aligned), whatever the permanent slots above it left
+    this.tempTop = Math.ceil((this.frameTop + this.tempTop + size) / align) * align - this.frameTop;
     this.maxFrame = Math.max(this.maxFrame, this.frameTop + this.tempTop);
     this.checkStack();
     return -(this.frameTop + this.tempTop);

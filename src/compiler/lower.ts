@@ -2,10 +2,11 @@
  * Lowering driver: every program, and every @noinline function a program reaches, becomes an IR
  * function; globals, settings and printk formats are laid out in .rodata/.data/.bss.
  */
+import type { LogSite } from '../log/abi.js';
 import type { Diagnostics } from './diagnostics.js';
 import { R1, type Func, ARG_REGS } from './ir.js';
 import { FnBuilder } from './lower-fn.js';
-import { setModuleCtx } from './lower-call.js';
+import { type ModuleCtx, setModuleCtx } from './lower-call.js';
 import { lowerStmts } from './lower-stmt.js';
 import type { FuncInfo, GlobalDef, Module, ProgramInfo } from './typed.js';
 import { type Ty, alignOf, isAggregate, sizeOf } from './types.js';
@@ -35,6 +36,8 @@ export interface LoweredFunc {
 export interface Lowered {
   funcs: LoweredFunc[];
   data: DataSection[];
+  /** The log call sites and their targets (function names), when the module logs. */
+  log?: { targets: string[]; sites: LogSite[] };
 }
 
 export function lowerModule(mod: Module, diags: Diagnostics): Lowered {
@@ -58,6 +61,27 @@ export function lowerModule(mod: Module, diags: Diagnostics): Lowered {
   const strings = new Map<string, DataVar>();
   const used = new Set<string>();
   const queue: FuncInfo[] = [];
+  const targets: string[] = [];
+  const sites: LogSite[] = [];
+  const siteIds = new Map<string, number>();
+  const file = mod.file.split('/').pop() ?? mod.file;
+  const logSite: ModuleCtx['logSite'] = ({ target, pos, info }) => {
+    let t = targets.indexOf(target);
+    if (t < 0) t = targets.push(target) - 1;
+    // one id per call site and target: unrolled loops and repeated inlining share it
+    const key = `${t}:${pos}`;
+    let id = siteIds.get(key);
+    if (id === undefined) {
+      id = sites.length;
+      siteIds.set(key, id);
+      const { line, col } = diags.lines.lineCol(pos);
+      sites.push({
+        id, level: info.level, target: t, file, line, column: col, size: info.size, text: info.text,
+        args: info.args.map((a) => ({ kind: a.kind, hint: a.hint, offset: a.offset, size: a.size })),
+      });
+    }
+    return { id, target: t };
+  };
   setModuleCtx({
     string(text, owner) {
       let v = strings.get(text);
@@ -80,6 +104,7 @@ export function lowerModule(mod: Module, diags: Diagnostics): Lowered {
       const f = mod.functions.find((x) => x.name === name);
       if (f) queue.push(f);
     },
+    logSite,
   });
   const funcs: LoweredFunc[] = [];
   try {
@@ -92,7 +117,7 @@ export function lowerModule(mod: Module, diags: Diagnostics): Lowered {
     setModuleCtx(undefined);
   }
   const data = (['.rodata', '.data', '.bss'] as const).map((n) => sections.get(n)).filter((s): s is DataSection => !!s);
-  return { funcs, data };
+  return { funcs, data, log: sites.length ? { targets, sites } : undefined };
 }
 
 function lowerProgram(p: ProgramInfo, diags: Diagnostics): Func {

@@ -145,6 +145,14 @@ export abstract class TypeParser extends ParserBase {
       const elems: TypeNode[] = [];
       while (!this.isPunct(']')) {
         if (this.tok.kind === 'ident' && this.peek().text === ':') { this.next(); this.next(); } // named member
+        const restPos = this.tok.pos;
+        if (this.eat('...')) {
+          // rest element ([A, ...B]): editor-side types only (tsbpf/kernel's log formats)
+          this.parseType();
+          elems.push({ k: 'TOther', what: 'rest element', pos: restPos, end: this.prevEnd });
+          if (!this.eat(',')) break;
+          continue;
+        }
         elems.push(this.parseType());
         if (!this.eat(',')) break;
       }

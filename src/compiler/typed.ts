@@ -3,6 +3,7 @@
  * explicit (`cast`), constants folded. The checker builds it; lowering walks it. Only programs
  * that checked without errors reach lowering, so lowering can trust it.
  */
+import type { LogHint, LogKind, LogLevelName } from '../log/abi.js';
 import type { Field, IntTy, MapDef, Space, StructDef, Ty } from './types.js';
 
 export interface LocalSym {
@@ -59,6 +60,31 @@ export interface Module {
   globals: GlobalDef[];
   structs: StructDef[];
   license: string;
+  /** `log.configure({ ringSize })`: bytes of the log ring buffer (default LOG_RINGBUF_SIZE). */
+  logRingSize?: number;
+}
+
+/** One argument of a log call: how it is stored in the record (src/log layoutRecord). */
+export interface LogArgInfo {
+  kind: LogKind;
+  hint: LogHint;
+  size: number;
+  offset: number;
+  /** Network → host order before storing (be16/be32/be64 printed as numbers). */
+  swap?: 16 | 32 | 64;
+  /** Copied from memory (addresses, byte arrays) rather than stored from a register. */
+  copy: boolean;
+}
+
+/** A checked `log.LEVEL(ctx, "format", …)`: everything lowering needs for the record. */
+export interface LogCallInfo {
+  level: LogLevelName;
+  /** Literal pieces of the format, one more than the arguments. */
+  text: string[];
+  args: LogArgInfo[];
+  /** Record length and the stack bytes it needs (layoutRecord). */
+  size: number;
+  stack: number;
 }
 
 interface E {
@@ -86,7 +112,7 @@ export type TExpr =
   | (E & { k: 'reserve'; map: MapDef; size: number })
   | (E & { k: 'call'; fn: FuncInfo; args: TExpr[] })
   /** A helper call or intrinsic: name from builtins.FUNCTIONS or a map method (`map.update`, …). */
-  | (E & { k: 'intrinsic'; name: string; args: TExpr[]; map?: MapDef; fmt?: string })
+  | (E & { k: 'intrinsic'; name: string; args: TExpr[]; map?: MapDef; fmt?: string; log?: LogCallInfo })
   | (E & { k: 'atomic'; op: AtomicOp; place: TExpr; args: TExpr[] })
   | (E & { k: 'bswap'; a: TExpr; bits: 16 | 32 | 64 })
   | (E & { k: 'neg'; a: TExpr })

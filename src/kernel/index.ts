@@ -8,3 +8,4 @@ export * from './programs.js';
 export * from './helpers.js';
 export * from './maps.js';
 export * from './headers.js';
+export * from './log.js';

@@ -23,7 +23,9 @@
  * rare failure path in a function costs 2 instructions per call instead of 4.
  */
 import { bpf_map_type } from '../abi/index.js';
-import { Assembler, encode, r0, r1, r2, r3, r4, r5, r10, type AsmProgram, type RegName } from '../insn/index.js';
+// narrow imports: the compiler loads this file on `tsbpf build` (each module costs start-up time)
+import { Assembler, r0, r1, r2, r3, r4, r5, r10, type AsmProgram, type RegName } from '../insn/asm.js';
+import { encode } from '../insn/encode.js';
 import type { Size } from '../insn/types.js';
 import type { BtfBuilder } from '../btf/builder.js';
 import type { EmitData, EmitFunction, EmitMap } from '../object/index.js';

@@ -28,8 +28,32 @@ export function unique(prefix: string): string {
   return `${prefix}-${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
+let swept = false;
+
+/**
+ * Deletes namespaces left by test processes that were killed before their `finally` ran (names
+ * carry the creating pid: `tsbpf-PID-…`). Runs once per process, before the first namespace.
+ */
+export function sweepStaleNetns(): void {
+  if (swept) return;
+  swept = true;
+  const list = sh('ip', ['netns', 'list'], { allowFail: true }).stdout;
+  for (const line of list.split('\n')) {
+    const m = /^(tsbpf-(\d+)-\S+)/.exec(line.trim());
+    if (!m || Number(m[2]) === process.pid) continue;
+    let alive = true;
+    try {
+      process.kill(Number(m[2]), 0);
+    } catch {
+      alive = false;
+    }
+    if (!alive) sh('ip', ['netns', 'del', m[1]!], { allowFail: true });
+  }
+}
+
 /** Creates a namespace with `lo` up, runs `fn`, then deletes it (and its veths) whatever happens. */
 export async function withNetns<T>(fn: (ns: Netns) => Promise<T> | T, extra = 0): Promise<T> {
+  sweepStaleNetns();
   const made: string[] = [];
   const mk = (): Netns => {
     const name = unique('tsbpf');
