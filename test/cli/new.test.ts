@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -233,6 +233,10 @@ test('select: letters jump, arrows wrap around, Home/End, Esc cancels; long refu
   await tick();
   term.press(KEY.up, KEY.enter); // wraps to the last
   assert.equal(await p, 'charlie');
+  p = select({ message: 'Pick', choices, initial: 'beta', input: term.input, output: term.output, color: false });
+  await tick();
+  term.press('\x1b[F', '\x1b[H', KEY.down, KEY.enter); // End, Home, down
+  assert.equal(await p, 'beta');
   p = select({ message: 'Pick', choices, input: term.input, output: term.output, color: false });
   await tick();
   term.press(KEY.esc);
@@ -255,4 +259,20 @@ test('select: letters jump, arrows wrap around, Home/End, Esc cancels; long refu
 
 test('templates/ holds a template for each supported type only', () => {
   for (const t of supportedTypes()) assert.ok(existsSync(join(templatesDir(), t, 'src', '__NAME__.bpf.ts')), t);
+});
+
+test('a failure while creating leaves nothing behind (no npm to pack tsbpf with)', async () => {
+  const dir = tmp();
+  const saved = process.env.PATH;
+  try {
+    process.env.PATH = join(dir, 'no-such-bin');
+    await assert.rejects(runNew(['nopack', '--dir', join(dir, 'p')], io(), undefined), /cannot run npm to pack tsbpf: .*ENOENT/);
+    assert.equal(existsSync(join(dir, 'p')), false);
+    mkdirSync(join(dir, 'empty'));
+    await assert.rejects(runNew(['nopack', '--dir', join(dir, 'empty')], io(), undefined), /cannot run npm/);
+    assert.deepEqual(readdirSync(join(dir, 'empty')), [], 'an empty destination stays empty');
+  } finally {
+    process.env.PATH = saved;
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -3,7 +3,8 @@
  * `cargo generate aya-template` gives Aya users. On a terminal without --type it asks for the
  * program type (aya-template's 19, xdp preselected); without a terminal the flags decide.
  */
-import { resolve, relative } from 'node:path';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve, relative } from 'node:path';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { TsbpfError } from '../../errors.js';
@@ -90,14 +91,23 @@ export async function runNew(args: string[], io: CliIO, term: NewTerminal | unde
   const typeName = values.type ?? (term ? await askType(term) : DEFAULT_PROGRAM_TYPE);
   const type = resolveProgramType(typeName);
 
-  const made = createProject({ name, type: type.name, iface, dir, dependency: values.link ? 'link' : 'tarball' }, templatesDir());
+  const existed = existsSync(dir);
+  let made;
+  try {
+    made = createProject({ name, type: type.name, iface, dir, dependency: values.link ? 'link' : 'tarball' }, templatesDir());
+  } catch (e) {
+    // Leave nothing half-made: the folder as it was (absent, or empty).
+    if (existed) for (const f of readdirSync(dir)) rmSync(join(dir, f), { recursive: true, force: true });
+    else rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const shown = relative(process.cwd(), dir) || '.';
   const where = shown.startsWith('..') ? dir : shown;
   const lines = [`Created ${name} (${type.name} program '${program}') in ${where}/`];
   const width = Math.max(...made.files.map((f) => f.length));
   for (const f of made.files) lines.push(`  ${f.padEnd(width)}  ${describeFile(f, name)}`.trimEnd());
   lines.push('', 'Next:');
-  if (where !== '.') lines.push(`  cd ${where}`);
+  if (where !== '.') lines.push(`  cd ${/[^\w./-]/.test(where) ? `'${where}'` : where}`);
   lines.push('  npm install', `  sudo npm start -- -i ${iface}`, '');
   io.out(lines.join('\n'));
   return 0;

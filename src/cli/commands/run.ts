@@ -217,7 +217,10 @@ export async function runMain(args: string[], io: CliIO): Promise<number> {
 /** Prints printk lines (seed format) until `stop` resolves. */
 async function streamUntil(stop: Promise<string>, pipe: import('../../trace/trace-pipe.js').TracePipe | undefined, io: CliIO): Promise<void> {
   if (!pipe) {
-    await stop;
+    // Nothing else may hold the event loop (a program without printk or logs): signal handlers
+    // alone do not, and node would exit at once, detaching the program.
+    const alive = setInterval(() => {}, 1 << 30);
+    await stop.finally(() => clearInterval(alive));
     return;
   }
   const { formatTraceLine, parseTraceLine } = await import('../../trace/trace-line.js');
