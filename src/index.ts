@@ -12,8 +12,8 @@ export { parseObject, emitObject, ObjectError, sectionProgramType, type BpfObjec
 export { renderReadelf, type ReadelfOptions } from './inspect/readelf.js';
 export { attachXdp, detachAllXdp, XdpAttachment, XdpBusyError, XdpAttachError, XDP_ATTACH_MODES, type XdpAttachMode, type XdpAttachOptions, type XdpProgramRef } from './attach/xdp.js';
 export { xdpStatus, xdpOn, type InterfaceStatus, type XdpProgramStatus } from './attach/xdp-status.js';
-export { RingBuffer, type RingBufferOptions, type RingBufferStats, type MapSource } from './maps/ringbuf.js';
-export { PerfBuffer, type PerfEvent, type PerfBufferOptions, type PerfBufferStats } from './maps/perfbuf.js';
+export { RingBuffer, type RingBufferOptions, type RingBufferStats, type RawRecordHandler, type MapSource } from './maps/ringbuf.js';
+export { PerfBuffer, type PerfEvent, type PerfBufferOptions, type PerfBufferStats, type RawSampleHandler } from './maps/perfbuf.js';
 export { TracePipe, traceLines, type TracePipeOptions } from './trace/trace-pipe.js';
 export { parseTraceLine, formatTraceLine, type TraceLine } from './trace/trace-line.js';
 export { ifNameToIndex, ifIndexToName, resolveInterface, InterfaceError } from './sys/netif.js';

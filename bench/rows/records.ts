@@ -39,12 +39,15 @@ interface StreamResult {
   consumed: number;
   produced: number;
   failed: number;
+  /** Times the consumer was woken (tsbpf's reader reports it). */
+  wakeups?: number;
 }
 
 interface ConsumerReport {
   count: number;
   first: string;
   last: string;
+  wakeups?: number;
 }
 
 async function streamRound(ctx: BenchContext, dir: string, consumer: (pin: string) => LineChild, repeat: number): Promise<StreamResult> {
@@ -60,7 +63,7 @@ async function streamRound(ctx: BenchContext, dir: string, consumer: (pin: strin
     const produced = p.produced;
     const failed = p.failed;
     if (r.count + failed !== produced) throw new Error(`${child.what}: consumed ${r.count} + failed ${failed} ≠ produced ${produced}`);
-    return { rate: r.count / (Number(last - start) / 1e9), offered: produced / (Number(end - start) / 1e9), share: r.count / produced, consumed: r.count, produced, failed };
+    return { rate: r.count / (Number(last - start) / 1e9), offered: produced / (Number(end - start) / 1e9), share: r.count / produced, consumed: r.count, produced, failed, wakeups: r.wakeups };
   } finally {
     p.close();
   }
@@ -205,8 +208,12 @@ export async function recordsRows(ctx: BenchContext): Promise<Row[]> {
     ts = summary(tsRuns);
     const c = cRuns.length ? summary(cRuns) : undefined;
     const range = (xs: number[], f: (x: number) => string): string => `${f(Math.min(...xs))}–${f(Math.max(...xs))}`;
+    const woken = (xs: StreamResult[]): string => {
+      const w = xs.filter((x) => x.wakeups !== undefined);
+      return w.length ? `, woken ${median(w.map((x) => x.wakeups!)).toLocaleString('en')} times per round (${Math.round(median(w.map((x) => x.consumed / Math.max(1, x.wakeups!))))} records per wake-up)` : '';
+    };
     const spread = (xs: StreamResult[]): string =>
-      `share ${range(xs.map((x) => x.share * 100), (x) => x.toFixed(1))} %, ${range(xs.map((x) => x.rate / 1e6), (x) => x.toFixed(2))} M/s, producer offered ${(median(xs.map((x) => x.offered)) / 1e6).toFixed(2)} M/s`;
+      `share ${range(xs.map((x) => x.share * 100), (x) => x.toFixed(1))} %, ${range(xs.map((x) => x.rate / 1e6), (x) => x.toFixed(2))} M/s, producer offered ${(median(xs.map((x) => x.offered)) / 1e6).toFixed(2)} M/s${woken(xs)}`;
     const note = `${setup}; ${schedulingNote()}; over the rounds, tsbpf: ${spread(tsRuns)}${c ? `; libbpf: ${spread(cRuns)}` : ''}; ` +
       'the rest failed to reserve (ring full), counted by the producer. The producer runs faster when its reservations fail and slower when a consumer that keeps up is woken for every record, so this rate measures the pair, not the reader: compare the share row';
     if (c) {

@@ -47,5 +47,5 @@ export function openPinnedMap<K = Uint8Array, V = Uint8Array>(path: string, code
 }
 
 // The ring and perf buffer readers (another helper's files), re-exported so `maps` is one import.
-export { RingBuffer, type RingBufferOptions, type RingBufferStats } from './ringbuf.js';
-export { PerfBuffer, type PerfEvent, type PerfBufferOptions, type PerfBufferStats } from './perfbuf.js';
+export { RingBuffer, type RingBufferOptions, type RingBufferStats, type RawRecordHandler } from './ringbuf.js';
+export { PerfBuffer, type PerfEvent, type PerfBufferOptions, type PerfBufferStats, type RawSampleHandler } from './perfbuf.js';

@@ -6,8 +6,16 @@
  * Records: PERF_RECORD_SAMPLE carries the program's bytes (u32 size, then the data, padded by the
  * kernel to keep records 8-byte aligned: up to 7 trailing bytes); PERF_RECORD_LOST says how many
  * samples the kernel dropped on that CPU because the ring was full — reported as a `lost` event
- * and counted per CPU, never silently. A record that runs past the end of the ring is copied into
- * a fresh buffer; all others are handed out zero-copy, valid until the next one is requested.
+ * (or to `onLost`) and counted per CPU, never silently. The kernel publishes data_head after the
+ * records below it are complete, so one acquire load of data_head covers all of them.
+ *
+ * Fast path: `consumeRaw(fn)` calls `fn(view, offset, length, cpu)` with the ring's DataView,
+ * nothing allocated per sample; a record that runs past the end of the ring (not mapped twice,
+ * unlike BPF ring buffers) is first copied into a reused scratch buffer and `view` is that
+ * buffer's. The PerfEvent API (`next`, `consume`, `subscribe`, async iterator) hands out a
+ * Uint8Array view per sample, valid until the next one is requested. Positions are 32-bit
+ * numbers with modular arithmetic (ringbuf-pos.ts); data_tail is written every `commitBytes`,
+ * at the end of a consume call and when a ring is caught up.
  */
 import { bpf_map_type } from '../abi/index.js';
 import { TsbpfError } from '../errors.js';
@@ -15,18 +23,23 @@ import { Fd, fdNum, mapDeleteElem, mapInfo, mapUpdateElem, type FdLike } from '.
 import { Mapping, PROT_READ, PROT_WRITE, pageSize } from '../sys/mmap.js';
 import { onlineCpus, openBpfOutputEvent, perfEventDisable, perfEventEnable } from '../sys/perf.js';
 import { Poller } from '../sys/poll.js';
+import { LO, OwnPos } from './ringbuf-pos.js';
 import { sourceFd, type MapSource } from './ringbuf.js';
 
 const PERF_RECORD_LOST = 2;
 const PERF_RECORD_SAMPLE = 9;
-const HEAD_INDEX = 1024 / 8; // perf_event_mmap_page.data_head, as a u64 index
-const TAIL_INDEX = 1032 / 8;
+const HEAD_OFFSET = 1024; // perf_event_mmap_page.data_head
+const TAIL_OFFSET = 1032;
 const DATA_OFFSET = 1040;
 const DATA_SIZE = 1048;
+const DEFAULT_COMMIT_BYTES = 16 * 1024;
 
 export type PerfEvent =
   | { type: 'sample'; cpu: number; data: Uint8Array }
   | { type: 'lost'; cpu: number; count: number };
+
+/** Receives one sample without allocation: its bytes are `view` at `offset`, `length` long (see consumeRaw). */
+export type RawSampleHandler = (view: DataView, offset: number, length: number, cpu: number) => void;
 
 export interface PerfBufferOptions {
   /** Data pages per CPU ring, a power of two (default 8). */
@@ -35,6 +48,8 @@ export interface PerfBufferOptions {
   cpus?: number[];
   /** Wake the reader after this many samples per CPU (default 1). */
   wakeupEvents?: number;
+  /** Write data_tail at least every this many bytes while reading (default 16 KiB, at most 1/8 of a ring). */
+  commitBytes?: number;
 }
 
 export interface PerfBufferStats {
@@ -49,13 +64,14 @@ interface CpuRing {
   cpu: number;
   fd: Fd;
   map: Mapping;
-  meta: BigUint64Array;
-  data: Uint8Array;
+  /** data_head as two 32-bit words (written by the kernel). */
+  head: Uint32Array;
+  /** data_tail (written by us). */
+  tail: OwnPos;
   view: DataView;
   size: number;
-  /** Position after the last record handed out (committed to data_tail lazily). */
-  cursor: bigint;
-  committed: bigint;
+  /** Low word of the position after the last record handed out (written to data_tail lazily). */
+  cursor: number;
 }
 
 export class PerfBuffer implements AsyncIterable<PerfEvent> {
@@ -65,11 +81,15 @@ export class PerfBuffer implements AsyncIterable<PerfEvent> {
   readonly lostByCpu = new Map<number, number>();
   private readonly mapFd: number;
   private readonly rings: CpuRing[] = [];
+  private readonly commitBytes: number;
+  /** Where the next read starts (rings are visited in turn). */
   private next_ = 0;
+  private scratch = new DataView(new ArrayBuffer(256));
+  private inCallback = false;
   private readonly poller = Poller.shared();
   private registered = false;
   private waiter?: () => void;
-  private subscriber?: (e: PerfEvent) => void;
+  private subscriber?: () => void;
   private onError?: (err: Error) => void;
   private failure?: Error;
   private closed = false;
@@ -85,6 +105,9 @@ export class PerfBuffer implements AsyncIterable<PerfEvent> {
     if (!Number.isInteger(pages) || pages < 1 || (pages & (pages - 1)) !== 0 || pages > 1 << 16) {
       throw new TsbpfError('MAP', `perf buffer '${this.name}': pageCount ${pages} is not a power of two between 1 and 65536`);
     }
+    const step = opts.commitBytes ?? Math.min(DEFAULT_COMMIT_BYTES, (pages * pageSize()) / 8);
+    if (!(step > 0)) throw new TsbpfError('MAP', `perf buffer '${this.name}': commitBytes ${step} is not a positive number`);
+    this.commitBytes = Math.max(8, Math.floor(step));
     const cpus = (opts.cpus ?? onlineCpus()).filter((c) => c < info.maxEntries);
     if (cpus.length === 0) throw new TsbpfError('MAP', `perf buffer '${this.name}': no CPU to read (map has ${info.maxEntries} slots)`);
     try {
@@ -100,13 +123,11 @@ export class PerfBuffer implements AsyncIterable<PerfEvent> {
     try {
       const page = pageSize();
       const map = Mapping.map(fd.value, page * (pages + 1), PROT_READ | PROT_WRITE, 0, `perf buffer '${this.name}' cpu ${cpu}`);
-      const meta = new BigUint64Array(map.buffer, 0, page / 8);
       const dv = new DataView(map.buffer);
       const dataOff = Number(dv.getBigUint64(DATA_OFFSET, true)) || page;
       const size = Number(dv.getBigUint64(DATA_SIZE, true)) || page * pages;
-      const data = new Uint8Array(map.buffer, dataOff, size);
-      const tail = Atomics.load(meta, TAIL_INDEX);
-      const ring: CpuRing = { cpu, fd, map, meta, data, view: new DataView(map.buffer, dataOff, size), size, cursor: tail, committed: tail };
+      const tail = new OwnPos(map.buffer, TAIL_OFFSET);
+      const ring: CpuRing = { cpu, fd, map, head: new Uint32Array(map.buffer, HEAD_OFFSET, 2), tail, view: new DataView(map.buffer, dataOff, size), size, cursor: tail.lo };
       const key = new Uint8Array(4);
       new DataView(key.buffer).setUint32(0, cpu, true);
       const value = new Uint8Array(4);
@@ -130,76 +151,162 @@ export class PerfBuffer implements AsyncIterable<PerfEvent> {
     return this.rings.map((r) => r.cpu);
   }
 
-  private readRing(r: CpuRing): PerfEvent | undefined {
-    // Called only when the previous record is released: free space in batches of a quarter ring.
-    if (r.cursor - r.committed >= BigInt(r.size >> 2)) this.commitRing(r);
-    for (;;) {
-      const head = Atomics.load(r.meta, HEAD_INDEX);
-      if (r.cursor >= head) return undefined;
-      const off = Number(r.cursor % BigInt(r.size));
-      const type = r.view.getUint32(off, true);
-      const size = r.view.getUint16(off + 6, true);
-      if (size < 8 || size > r.size) throw new TsbpfError('MAP', `perf buffer '${this.name}' cpu ${r.cpu}: corrupt record header (size ${size}) at ${r.cursor}`);
-      // Header fields never straddle the end (records are 8-byte aligned); the body may.
-      const rec = off + size <= r.size ? r.data.subarray(off, off + size) : wrapped(r, off, size);
-      r.cursor += BigInt(size);
-      if (type === PERF_RECORD_SAMPLE && size >= 12) {
-        const len = Math.min(new DataView(rec.buffer, rec.byteOffset + 8, 4).getUint32(0, true), size - 12);
-        this.stats.samples++;
-        this.stats.bytes += len;
-        return { type: 'sample', cpu: r.cpu, data: rec.subarray(12, 12 + len) };
+  /**
+   * Calls `fn(view, offset, length, cpu)` for each sample available now (at most `limit`, ring by
+   * ring, starting with the ring after the one the previous call ended on), allocating nothing per
+   * sample; losses go to `onLost(cpu, count)` and are counted in `stats.lost`/`lostByCpu`. `length`
+   * is the size the kernel recorded (the program's bytes plus up to 7 padding bytes). Returns how
+   * many samples were delivered. `fn` may call close(), but not consume/next/commit of this reader.
+   */
+  consumeRaw(fn: RawSampleHandler, limit = Infinity, onLost?: (cpu: number, count: number) => void): number {
+    if (this.closed) return 0;
+    this.enter();
+    let n = 0;
+    try {
+      const rings = this.rings;
+      const start = this.next_;
+      for (let i = 0; i < rings.length && n < limit && !this.closed; i++) {
+        const k = (start + i) % rings.length;
+        n += this.drainRing(rings[k]!, fn, limit - n, onLost);
+        this.next_ = (k + 1) % rings.length;
       }
-      if (type === PERF_RECORD_LOST && size >= 24) {
-        const count = Number(new DataView(rec.buffer, rec.byteOffset + 16, 8).getBigUint64(0, true));
-        this.stats.lost += count;
-        this.lostByCpu.set(r.cpu, (this.lostByCpu.get(r.cpu) ?? 0) + count);
-        return { type: 'lost', cpu: r.cpu, count };
-      }
-      // Other record types (none expected for BPF output events) are skipped.
+    } finally {
+      this.inCallback = false;
+      if (this.closed) this.release();
     }
+    return n;
   }
 
-  /** The next record from any CPU (round-robin), or undefined when every ring is caught up. */
+  /**
+   * Reads ring `r` up to `limit` samples. `single` (for next()): stop after the first sample or
+   * loss and leave data_tail before it, so that its bytes stay valid until the next call.
+   */
+  private drainRing(r: CpuRing, fn: RawSampleHandler, limit: number, onLost?: (cpu: number, count: number) => void, single = false): number {
+    const view = r.view;
+    const size = r.size;
+    const mask = size - 1;
+    const step = this.commitBytes;
+    const cpu = r.cpu;
+    let cursor = r.cursor | 0;
+    let committed = r.tail.lo | 0;
+    let head = cursor;
+    let n = 0;
+    let nbytes = 0;
+    let keep = -1; // single: where data_tail must stay
+    try {
+      while (n < limit) {
+        let avail = (head - cursor) | 0;
+        if (avail === 0) {
+          head = Atomics.load(r.head, LO) | 0;
+          avail = (head - cursor) | 0;
+          if (avail === 0) break;
+          if (avail < 0 || avail > size) this.corrupt(r, cursor, `data_head is ${avail >>> 0} bytes past the reader`);
+        }
+        const off = cursor & mask;
+        // Header fields never straddle the end (records are 8-byte aligned); the body may.
+        const type = view.getUint32(off, true);
+        const recSize = view.getUint16(off + 6, true);
+        if (recSize < 8 || recSize > avail) this.corrupt(r, cursor, `record header claims ${recSize} bytes`);
+        if (((cursor - committed) | 0) >= step) {
+          r.tail.store(cursor >>> 0);
+          committed = cursor;
+        }
+        if (single) keep = cursor;
+        cursor = (cursor + recSize) | 0;
+        r.cursor = cursor >>> 0;
+        let v = view;
+        let at = off;
+        if (off + recSize > size) {
+          v = this.unwrap(r, off, recSize);
+          at = 0;
+        }
+        if (type === PERF_RECORD_SAMPLE && recSize >= 12) {
+          const len = Math.min(v.getUint32(at + 8, true), recSize - 12);
+          n++;
+          nbytes += len;
+          fn(v, at + 12, len, cpu);
+          if (this.closed || single) break;
+        } else if (type === PERF_RECORD_LOST && recSize >= 24) {
+          const count = v.getUint32(at + 16, true) + v.getUint32(at + 20, true) * 2 ** 32;
+          this.stats.lost += count;
+          this.lostByCpu.set(cpu, (this.lostByCpu.get(cpu) ?? 0) + count);
+          if (onLost) {
+            onLost(cpu, count);
+            if (this.closed || single) break;
+          }
+        }
+        // Other record types (none expected for BPF output events) are skipped.
+        keep = -1;
+      }
+    } finally {
+      this.stats.samples += n;
+      this.stats.bytes += nbytes;
+      if (!this.closed) r.tail.store(keep !== -1 ? keep >>> 0 : r.cursor); // positions are 8-aligned: -1 is never one
+    }
+    return n;
+  }
+
+  /** A record crossing the end of the ring, copied into the scratch buffer (grown as needed). */
+  private unwrap(r: CpuRing, off: number, size: number): DataView {
+    if (this.scratch.byteLength < size) this.scratch = new DataView(new ArrayBuffer(Math.max(size, 2 * this.scratch.byteLength)));
+    const out = new Uint8Array(this.scratch.buffer, 0, size);
+    const src = new Uint8Array(r.view.buffer, r.view.byteOffset, r.size);
+    const first = r.size - off;
+    out.set(src.subarray(off, r.size), 0);
+    out.set(src.subarray(0, size - first), first);
+    return this.scratch;
+  }
+
+  private corrupt(r: CpuRing, cursor: number, what: string): never {
+    throw new TsbpfError('MAP', `perf buffer '${this.name}' cpu ${r.cpu}: ${what} at position ${r.tail.full(cursor >>> 0)}`);
+  }
+
+  private enter(): void {
+    if (this.inCallback) throw new TsbpfError('MAP', `perf buffer '${this.name}': read from inside one of its own callbacks`, 'return from the callback first (close() is allowed there)');
+    this.inCallback = true;
+  }
+
+  /** Calls `fn` for each sample and loss available now (at most `limit` samples), commits, returns how many samples. */
+  consume(fn: (e: PerfEvent) => void, limit = Infinity): number {
+    return this.consumeRaw((v, off, len, cpu) => fn({ type: 'sample', cpu, data: new Uint8Array(v.buffer, v.byteOffset + off, len) }), limit, (cpu, count) => fn({ type: 'lost', cpu, count }));
+  }
+
+  /**
+   * The next record from any CPU, or undefined when every ring is caught up. A sample's view is
+   * valid until the next record is requested (that releases its space).
+   */
   next(): PerfEvent | undefined {
     if (this.closed) return undefined;
-    for (let i = 0; i < this.rings.length; i++) {
-      const r = this.rings[(this.next_ + i) % this.rings.length];
-      const e = this.readRing(r);
-      if (e) {
-        this.next_ = (this.next_ + i) % this.rings.length;
-        return e;
+    let out: PerfEvent | undefined;
+    const take = (v: DataView, off: number, len: number, cpu: number): void => {
+      // Copy only if it lives in the scratch buffer, which the next wrapped record reuses.
+      const data = v === this.scratch ? new Uint8Array(v.buffer.slice(off, off + len)) : new Uint8Array(v.buffer, v.byteOffset + off, len);
+      out = { type: 'sample', cpu, data };
+    };
+    const lost = (cpu: number, count: number): void => {
+      out = { type: 'lost', cpu, count };
+    };
+    // One record at a time: each call ends with data_tail at the records already returned, and
+    // the one handed out now is released by the next call (its ring's tail moves past it then).
+    const start = this.next_;
+    for (let i = 0; i < this.rings.length && !out; i++) {
+      const r = this.rings[(start + i) % this.rings.length]!;
+      this.enter();
+      try {
+        this.drainRing(r, take, 1, lost, true);
+      } finally {
+        this.inCallback = false;
       }
-      this.commitRing(r);
+      if (out) this.next_ = (start + i) % this.rings.length;
     }
-    return undefined;
-  }
-
-  private commitRing(r: CpuRing): void {
-    if (r.cursor === r.committed) return;
-    Atomics.store(r.meta, TAIL_INDEX, r.cursor);
-    r.committed = r.cursor;
+    return out;
   }
 
   /** Releases the space of every record handed out so far to the kernel. */
   commit(): void {
     if (this.closed) return;
-    for (const r of this.rings) this.commitRing(r);
-  }
-
-  /** Calls `fn` for each record available now (at most `limit`), commits, returns how many. */
-  consume(fn: (e: PerfEvent) => void, limit = Infinity): number {
-    let n = 0;
-    try {
-      while (n < limit) {
-        const e = this.next();
-        if (!e) break;
-        n++;
-        fn(e);
-      }
-    } finally {
-      this.commit();
-    }
-    return n;
+    if (this.inCallback) throw new TsbpfError('MAP', `perf buffer '${this.name}': commit() from inside one of its own callbacks`);
+    for (const r of this.rings) r.tail.store(r.cursor);
   }
 
   /** Makes sure the next readiness of each ring is reported to ready() (one-shot per fd). */
@@ -222,8 +329,8 @@ export class PerfBuffer implements AsyncIterable<PerfEvent> {
   private ready(r: CpuRing): void {
     this.stats.wakeups++;
     if (this.subscriber && !this.failure) {
-      this.consume(this.subscriber);
-      if (!this.closed) this.poller.rearm(r.fd.value);
+      this.subscriber();
+      if (!this.closed && !this.failure) this.poller.rearm(r.fd.value);
     }
     this.wake();
   }
@@ -234,13 +341,30 @@ export class PerfBuffer implements AsyncIterable<PerfEvent> {
     w?.();
   }
 
+  private startSubscription(drain: () => void, onError?: (err: Error) => void): void {
+    if (this.subscriber) throw new TsbpfError('MAP', `perf buffer '${this.name}' already has a subscriber`);
+    this.onError = onError;
+    this.subscriber = () => {
+      try {
+        drain();
+      } catch (e) {
+        this.failure = e instanceof Error ? e : new Error(String(e));
+        this.subscriber = undefined;
+        if (this.onError) this.onError(this.failure);
+      }
+    };
+    this.subscriber();
+    this.listen();
+  }
+
   /** Calls `fn` for every sample and loss as they arrive, until close(). Errors go to `onError`. */
   subscribe(fn: (e: PerfEvent) => void, onError?: (err: Error) => void): void {
-    if (this.subscriber) throw new TsbpfError('MAP', `perf buffer '${this.name}' already has a subscriber`);
-    this.subscriber = fn;
-    this.onError = onError;
-    this.consume(fn);
-    this.listen();
+    this.startSubscription(() => this.consume(fn), onError);
+  }
+
+  /** subscribe() with a raw handler (see consumeRaw); losses go to `onLost` and the counters. */
+  subscribeRaw(fn: RawSampleHandler, onLost?: (cpu: number, count: number) => void, onError?: (err: Error) => void): void {
+    this.startSubscription(() => this.consumeRaw(fn, Infinity, onLost), onError);
   }
 
   /** Resolves when records may be available (or the reader was closed). */
@@ -251,7 +375,7 @@ export class PerfBuffer implements AsyncIterable<PerfEvent> {
     this.listen();
     await new Promise<void>((resolve) => {
       this.waiter = resolve;
-      if (this.rings.some((r) => Atomics.load(r.meta, HEAD_INDEX) > r.cursor)) this.wake();
+      if (this.rings.some((r) => ((Atomics.load(r.head, LO) - r.cursor) | 0) !== 0)) this.wake();
     });
     if (this.failure) throw this.failure;
   }
@@ -275,9 +399,13 @@ export class PerfBuffer implements AsyncIterable<PerfEvent> {
   /** Disables the events, removes them from the map, unmaps and closes them. The map fd stays the caller's. */
   close(): void {
     if (this.closed) return;
-    this.commit();
     this.closed = true;
+    if (!this.inCallback) this.release(); // else consumeRaw releases on the way out
+  }
+
+  private release(): void {
     for (const r of this.rings) {
+      if (!r.map.isClosed) r.tail.store(r.cursor);
       if (this.registered) this.poller.remove(r.fd.value);
       try {
         perfEventDisable(r.fd.value);
@@ -292,13 +420,4 @@ export class PerfBuffer implements AsyncIterable<PerfEvent> {
     }
     this.wake();
   }
-}
-
-/** A record crossing the end of the ring, copied out in one piece. */
-function wrapped(r: CpuRing, off: number, size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  const first = r.size - off;
-  out.set(r.data.subarray(off, r.size), 0);
-  out.set(r.data.subarray(0, size - first), first);
-  return out;
 }

@@ -34,7 +34,7 @@ import { LO, OwnPos, readU64 } from './ringbuf-pos.js';
 const DISCARD_BIT = 0x40000000;
 const LEN_MASK = 0x3fffffff;
 const HDR_SIZE = 8;
-/** BPF_F_RB_OVERWRITE (uapi, kernels after 6.18): the producer overwrites unread records. */
+/** BPF_F_RB_OVERWRITE (uapi, added after Linux 6.18, which refuses it): the producer overwrites unread records. */
 const BPF_F_RB_OVERWRITE = 1 << 19;
 /** Default commit step: the most a reader keeps unreleased while it reads (a smaller ring: 1/8 of it). */
 const DEFAULT_COMMIT_BYTES = 16 * 1024;
@@ -94,7 +94,7 @@ export class RingBuffer implements AsyncIterable<Uint8Array> {
   /** Producer position (u64) as two 32-bit words, read-only for us. */
   private readonly producer: Uint32Array;
   private readonly consumer: OwnPos;
-  /** Record headers (u32 length + flags) read with Atomics.load: acquire ordering after the producer position. */
+  /** Record headers (u32 length + BUSY/DISCARD bits), read after the producer position (see ORDERED_LOADS). */
   private readonly headers: Int32Array;
   private readonly buffer: ArrayBuffer;
   private readonly base: number;
