@@ -76,6 +76,10 @@ export class Poller {
       if (wake < 0) throw new SysError('eventfd', errno());
       const p = new Poller(epfd, wake);
       p.ctl(EPOLL_CTL_ADD, wake, EPOLLIN, 0);
+      // Node waits for pool threads when it exits: a pending epoll_wait would hang process.exit().
+      process.once('exit', () => {
+        if (p.waiting) p.wake();
+      });
       Poller.instance = p;
     }
     return Poller.instance;

@@ -85,6 +85,20 @@ test('a process whose readers are removed exits by itself (no wait left pending)
   assert.equal(res.stdout.trim(), 'removed');
 });
 
+test('process.exit() with a reader still armed exits at once (the pending wait is woken)', () => {
+  const res = runChild(`
+    import { Poller } from '${distUrl('src/sys/poll.js')}';
+    import { libcFunc } from '${distUrl('src/sys/libc.js')}';
+    const fds = new Int32Array(2);
+    libcFunc('int pipe2(_Out_ int *fds, int flags)')(fds, 0o4000);
+    Poller.shared().add(fds[0], () => {});
+    setTimeout(() => { console.log('exiting'); process.exit(3); }, 100);
+  `, { timeoutMs: 10_000 });
+  assert.equal(res.signal, null, `child hung in process.exit(): ${res.stderr}`);
+  assert.equal(res.status, 3, res.stderr);
+  assert.equal(res.stdout.trim(), 'exiting');
+});
+
 test('rearm of an unknown fd is a programming error', () => {
   assert.throws(() => Poller.shared().rearm(987654), RangeError);
 });
