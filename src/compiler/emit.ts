@@ -4,14 +4,9 @@
  * fall-throughs, with the condition inverted where that saves a jump.
  */
 import { Assembler, type AsmProgram, type RegName, type SourceLoc } from '../insn/asm.js';
-import type { JmpOp } from '../insn/types.js';
 import type { LineMap } from './diagnostics.js';
 import type { Block, Func, Opnd } from './ir.js';
-import { order } from './layout.js';
-
-const INVERT: Partial<Record<JmpOp, JmpOp>> = {
-  eq: 'ne', ne: 'eq', gt: 'le', le: 'gt', ge: 'lt', lt: 'ge', sgt: 'sle', sle: 'sgt', sge: 'slt', slt: 'sge',
-};
+import { INVERT, order } from './layout.js';
 
 const R = (r: number): RegName => `r${r}` as RegName;
 const src = (o: Opnd): RegName | number => (o.r !== undefined ? R(o.r) : o.imm!);

@@ -39,8 +39,12 @@ export type Inst =
 
 export type Term =
   | { op: 'br'; to: Block; pos: number }
-  /** `hot`: the successor the source expects to run (laid out as the fall-through when possible). */
-  | { op: 'jcc'; cc: JmpOp; w: 32 | 64; a: VReg; b: Opnd; t: Block; f: Block; pos: number; hot?: 't' | 'f' }
+  /**
+   * `hot`: the successor the source expects to run (laid out as the fall-through when possible);
+   * `sure`: the expectation is a null, packet-length or log-level check (which rarely fail), not
+   * just the order of the source's if/else.
+   */
+  | { op: 'jcc'; cc: JmpOp; w: 32 | 64; a: VReg; b: Opnd; t: Block; f: Block; pos: number; hot?: 't' | 'f'; sure?: boolean }
   | { op: 'exit'; pos: number };
 
 export interface Block {
@@ -63,7 +67,11 @@ export interface Func {
   pos: number;
 }
 
-/** Registers an instruction reads. */
+// shared results of uses/defs for calls (callers only read the arrays these functions return)
+const ARG_USES: readonly VReg[][] = [0, 1, 2, 3, 4, 5].map((n) => ARG_REGS.slice(0, n));
+const CALL_DEFS: VReg[] = [R0, R1, R2, R3, R4, R5];
+
+/** Registers an instruction reads (the array may be shared: do not change it). */
 export function uses(i: Inst): VReg[] {
   switch (i.op) {
     case 'mov':
@@ -82,13 +90,13 @@ export function uses(i: Inst): VReg[] {
       return [];
     case 'call':
     case 'callsub':
-      return ARG_REGS.slice(0, i.nargs);
+      return ARG_USES[i.nargs] ?? ARG_REGS.slice(0, i.nargs);
     case 'atomic':
       return i.aop === 'cmpxchg' ? [i.base, i.src, R0] : [i.base, i.src];
   }
 }
 
-/** Registers an instruction writes (calls: r0 and the clobbered r1–r5). */
+/** Registers an instruction writes (calls: r0 and the clobbered r1–r5; the array may be shared). */
 export function defs(i: Inst): VReg[] {
   switch (i.op) {
     case 'mov':
@@ -103,7 +111,7 @@ export function defs(i: Inst): VReg[] {
       return [];
     case 'call':
     case 'callsub':
-      return [R0, R1, R2, R3, R4, R5];
+      return CALL_DEFS;
     case 'atomic':
       return i.aop === 'cmpxchg' ? [R0] : i.aop.startsWith('fetch') || i.aop === 'xchg' ? [i.src] : [];
   }

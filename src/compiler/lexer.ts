@@ -32,6 +32,10 @@ const PUNCT = [
   '{', '}', '(', ')', '[', ']', ';', ',', '<', '>', '+', '-', '*', '/', '%', '&', '|', '^', '!', '~', '?', ':', '=', '.', '@', '#',
 ];
 
+/** PUNCT by first character code (longest first), so a token tries only its own candidates. */
+const PUNCT_BY_CHAR: string[][] = [];
+for (const p of PUNCT) (PUNCT_BY_CHAR[p.charCodeAt(0)] ??= []).push(p);
+
 function isIdStart(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36 || c > 127;
 }
@@ -103,7 +107,10 @@ export function tokenize(src: string, diags: Diagnostics): Token[] {
     }
     let p: string | undefined;
     if (c === 62) p = '>'; // see header comment
-    else for (const cand of PUNCT) if (src.startsWith(cand, i)) { p = cand; break; }
+    else {
+      const cands = c < 128 ? PUNCT_BY_CHAR[c] : undefined;
+      if (cands) for (let k = 0; k < cands.length; k++) if (src.startsWith(cands[k], i)) { p = cands[k]; break; }
+    }
     if (!p) {
       diags.error('LEX', i, `unexpected character '${src[i]}'`);
       i++;

@@ -30,6 +30,10 @@ export function value(fb: FnBuilder, e: TExpr): Val {
       const b = fb.bindings.get(e.sym);
       if (b?.k === 'val') return { r: b.r, ty: e.ty, dirty: false };
       if (b?.k === 'const') return { imm: b.value, ty: e.ty, dirty: false };
+      if (b?.k === 'sum') {
+        const rest: TExpr = { k: 'local', sym: b.rest, ty: b.rest.ty, pos: e.pos };
+        return binary(fb, { k: 'binary', op: '+', a: rest, b: { k: 'const', value: b.c, ty: e.ty, pos: e.pos }, ty: e.ty, pos: e.pos });
+      }
       throw new Error(`local '${e.sym.name}' is not a scalar here`);
     }
     case 'global':
@@ -208,7 +212,8 @@ export function arithVals(fb: FnBuilder, op: ArithOp, a: Val, b: Val, ty: IntTy,
     a = clean(fb, a);
     if (op === '/' || op === '%') b = clean(fb, b);
   }
-  if (a.imm !== undefined && COMMUTATIVE.has(op)) [a, b] = [b, a];
+  // the constant, or else a value nothing else uses, goes first: its register takes the result
+  if ((a.imm !== undefined || (!a.tmp && b.tmp)) && COMMUTATIVE.has(op)) [a, b] = [b, a];
   let alu = ALU[op];
   if (op === '>>') alu = ty.signed ? 'arsh' : 'rsh';
   if (op === '>>>') {
@@ -234,7 +239,7 @@ export function arithVals(fb: FnBuilder, op: ArithOp, a: Val, b: Val, ty: IntTy,
     const k = b.imm;
     if ((k === 0n && (op === '+' || op === '-' || op === '|' || op === '^' || op === '<<' || op === '>>' || op === '>>>')) || (k === 1n && (op === '*' || op === '/'))) return a;
   }
-  const t = copy(fb, a);
+  const t = a.tmp && a.r !== undefined ? a.r : copy(fb, a);
   fb.alu(alu, t, opnd(fb, b, w), w);
   let dirty = isSmall(ty);
   if (dirty) {
@@ -242,7 +247,7 @@ export function arithVals(fb: FnBuilder, op: ArithOp, a: Val, b: Val, ty: IntTy,
     else if (needClean) dirty = false;
     else dirty = wraps();
   }
-  return { r: t, ty, dirty };
+  return { r: t, ty, dirty, tmp: true };
 }
 
 /** Integer conversions (see the header comment for the register invariants). */
@@ -363,7 +368,7 @@ function present(fb: FnBuilder, e: TExpr, t: Block, f: Block): void {
       return;
     }
     if (b?.k === 'ptr') {
-      fb.terminate({ op: 'jcc', cc: 'ne', w: 64, a: b.r, b: { imm: 0 }, t, f, pos: e.pos, hot: 't' });
+      fb.terminate({ op: 'jcc', cc: 'ne', w: 64, a: b.r, b: { imm: 0 }, t, f, pos: e.pos, hot: 't', sure: true });
       return;
     }
     if (b?.k === 'view') {
@@ -373,7 +378,7 @@ function present(fb: FnBuilder, e: TExpr, t: Block, f: Block): void {
   }
   if (e.k === 'lookup' || e.k === 'reserve') {
     const r = nullablePtr(fb, e);
-    fb.terminate({ op: 'jcc', cc: 'ne', w: 64, a: r, b: { imm: 0 }, t, f, pos: e.pos, hot: 't' });
+    fb.terminate({ op: 'jcc', cc: 'ne', w: 64, a: r, b: { imm: 0 }, t, f, pos: e.pos, hot: 't', sure: true });
     return;
   }
   if (e.k === 'header') {

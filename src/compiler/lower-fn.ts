@@ -9,12 +9,17 @@ import { type Block, FIRST_VREG, FP, type Func, type Inst, type Opnd, type Term,
 import type { LocalSym } from './typed.js';
 import type { IntTy, Space, Ty } from './types.js';
 
-/** A scalar value: in a register or a constant. `dirty`: an 8/16-bit value not yet wrapped to its width. */
+/**
+ * A scalar value: in a register or a constant. `dirty`: an 8/16-bit value not yet wrapped to its
+ * width. `tmp`: the register is a temporary that only this value uses (an arithmetic result), so
+ * the next operation may compute into it instead of a copy.
+ */
 export interface Val {
   r?: VReg;
   imm?: bigint;
   ty: Ty;
   dirty: boolean;
+  tmp?: boolean;
 }
 
 /** Memory a view points at: base register (FP for the stack) plus a constant offset. */
@@ -26,6 +31,12 @@ export interface View {
 
 export type Binding =
   | { k: 'val'; r: VReg }
+  /**
+   * An inlined parameter whose argument is `rest + c` (never assigned, read once): the sum is
+   * formed where it is read, so a packet offset folds `c` into the access (`ctx.header(off)`
+   * with `off = 14 + ihl * 4` checks `data + ihl * 4 + 22` and reads at `+ 14`).
+   */
+  | { k: 'sum'; rest: LocalSym; c: bigint }
   | { k: 'const'; value: bigint }
   | { k: 'view'; view: View }
   /** ctx.header<T>(off) not yet checked: `ptr` gets the pointer when a test checks the length. */

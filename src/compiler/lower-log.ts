@@ -37,7 +37,7 @@ export function lowerLog(fb: FnBuilder, e: TExpr & { k: 'intrinsic' }, site: Log
   fb.emit({ op: 'ld', size: 'u32', dst: level, base: levels, off: 4 * target, pos });
   const body = fb.newBlock();
   const end = fb.newBlock();
-  fb.terminate({ op: 'jcc', cc: 'lt', w: 64, a: level, b: { imm: levelNumber(info.level) }, t: end, f: body, pos, hot: 'f' });
+  fb.terminate({ op: 'jcc', cc: 'lt', w: 64, a: level, b: { imm: levelNumber(info.level) }, t: end, f: body, pos, hot: 'f', sure: true });
   fb.setCur(body);
   const mark = fb.tempMark();
   const frame = fb.allocTemp(info.stack, 8);
@@ -58,7 +58,7 @@ export function lowerLog(fb: FnBuilder, e: TExpr & { k: 'intrinsic' }, site: Log
   fb.emit({ op: 'call', helper: BPF_FUNC_ringbuf_output, nargs: 4, pos });
   fb.releaseTemps(mark);
   const lost = fb.newBlock();
-  fb.terminate({ op: 'jcc', cc: 'eq', w: 64, a: R0, b: { imm: 0 }, t: end, f: lost, pos, hot: 'f' });
+  fb.terminate({ op: 'jcc', cc: 'eq', w: 64, a: R0, b: { imm: 0 }, t: end, f: lost, pos, hot: 'f', sure: true });
   fb.setCur(lost);
   fb.emit({ op: 'callsub', name: LOG_LOST_FUNC, nargs: 0, pos });
   fb.br(end);

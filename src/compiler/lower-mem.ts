@@ -213,9 +213,13 @@ function copyView(fb: FnBuilder, src: View, dst: View, size: number, pos: number
 // ---------------------------------------------------------------- packet headers
 
 /** Splits a packet offset into a constant part and the rest (when that changes no wrap-around). */
-function splitOffset(fb: FnBuilder, e: TExpr): { c: bigint; rest?: TExpr } {
+export function splitOffset(fb: FnBuilder, e: TExpr): { c: bigint; rest?: TExpr } {
   if (e.k === 'const') return { c: e.value };
-  if (e.k === 'local' && fb.bindings.get(e.sym)?.k === 'const') return { c: (fb.bindings.get(e.sym) as { value: bigint }).value };
+  if (e.k === 'local') {
+    const b = fb.bindings.get(e.sym);
+    if (b?.k === 'const') return { c: b.value };
+    if (b?.k === 'sum') return { c: b.c, rest: { k: 'local', sym: b.rest, ty: b.rest.ty, pos: e.pos } };
+  }
   const noWrap = (x: TExpr): boolean => x.ty.k === 'int' && !x.ty.signed && rawMax(facts(fb), x) <= typeMax(x.ty);
   if (e.k === 'binary' && e.op === '+' && noWrap(e)) {
     const a = splitOffset(fb, e.a);
@@ -252,7 +256,7 @@ export function headerCheck(fb: FnBuilder, b: Binding & { k: 'hdr' }, t: Block, 
     const limit = 0xffff - span;
     if (b.varMax > BigInt(limit)) {
       const ok = fb.newBlock();
-      fb.terminate({ op: 'jcc', cc: 'gt', w: 64, a: b.varOff, b: { imm: limit }, t: f, f: ok, pos, hot: 'f' });
+      fb.terminate({ op: 'jcc', cc: 'gt', w: 64, a: b.varOff, b: { imm: limit }, t: f, f: ok, pos, hot: 'f', sure: true });
       fb.setCur(ok);
     }
     fb.mov(b.ptr!, { r: fb.data() });
@@ -262,6 +266,6 @@ export function headerCheck(fb: FnBuilder, b: Binding & { k: 'hdr' }, t: Block, 
   const chk = fb.reg(true);
   fb.mov(chk, { r: base });
   fb.alu('add', chk, { imm: span }, 64);
-  fb.terminate({ op: 'jcc', cc: 'gt', w: 64, a: chk, b: { r: fb.end() }, t: f, f: t, pos, hot: 'f' });
+  fb.terminate({ op: 'jcc', cc: 'gt', w: 64, a: chk, b: { r: fb.end() }, t: f, f: t, pos, hot: 'f', sure: true });
 }
 

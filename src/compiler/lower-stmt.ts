@@ -7,11 +7,11 @@ import { R0 } from './ir.js';
 import type { Binding, FnBuilder, Val } from './lower-fn.js';
 import { width } from './lower-fn.js';
 import { clean, cond, ctxReg, facts, inReg, opnd, value } from './lower-expr.js';
-import { bindingView, hdrBinding, viewOf } from './lower-mem.js';
+import { bindingView, hdrBinding, splitOffset, viewOf } from './lower-mem.js';
 import { lowerAtomic, nullablePtr } from './lower-call.js';
 import type { FuncInfo, LocalSym, TExpr, TStmt } from './typed.js';
 import { rawMax } from './check-ops.js';
-import { isAggregate } from './types.js';
+import { isAggregate, type Ty } from './types.js';
 
 /** Unroll a loop when trip count × body size stays under this (and trip ≤ UNROLL_MAX_TRIP). */
 export const UNROLL_BUDGET = 300;
@@ -240,8 +240,22 @@ export function lowerInline(fb: FnBuilder, e: TExpr & { k: 'call' }): Val {
       if (a.k === 'local' && fb.bindings.get(a.sym)) return { k: 'view', view: bindingView(fb, fb.bindings.get(a.sym)!) };
       return { k: 'view', view: viewOf(fb, a) };
     }
+    const usage = paramUsage(fn);
+    if (!usage.assigned.has(p) && usage.reads.get(p) === 1) {
+      const { c, rest } = splitOffset(fb, a);
+      if (rest && c !== 0n && sameIntTy(rest.ty, p.ty)) {
+        const sym: LocalSym = { name: `${p.name}.rest`, ty: rest.ty, mutable: false, pos: p.pos, id: -1 };
+        fb.paramMax.set(sym, rawMax(facts(fb), rest));
+        const rv = clean(fb, value(fb, rest));
+        const r = fb.reg();
+        fb.mov(r, opnd(fb, rv, width(rest.ty)), rv.imm !== undefined ? width(rest.ty) : 64);
+        fb.bindings.set(sym, { k: 'val', r });
+        fb.paramMax.set(p, rawMax(facts(fb), a));
+        return { k: 'sum', rest: sym, c };
+      }
+    }
     const v = clean(fb, value(fb, a));
-    if (!assignedParams(fn).has(p)) {
+    if (!usage.assigned.has(p)) {
       // never assigned: constants stay constants, other values keep their known bound
       if (v.imm !== undefined) return { k: 'const', value: v.imm };
       fb.paramMax.set(p, rawMax(facts(fb), a));
@@ -266,26 +280,36 @@ export function lowerInline(fb: FnBuilder, e: TExpr & { k: 'call' }): Val {
 }
 
 
-const assignedCache = new WeakMap<FuncInfo, Set<LocalSym>>();
+const usageCache = new WeakMap<FuncInfo, ParamUsage>();
 
-/** Parameters the function assigns somewhere in its body. */
-function assignedParams(fn: FuncInfo): Set<LocalSym> {
-  let s = assignedCache.get(fn);
-  if (s) return s;
-  s = new Set();
+interface ParamUsage {
+  /** Parameters the function assigns somewhere in its body. */
+  assigned: Set<LocalSym>;
+  /** How often the body reads each parameter (syntactically). */
+  reads: Map<LocalSym, number>;
+}
+
+function paramUsage(fn: FuncInfo): ParamUsage {
+  let u = usageCache.get(fn);
+  if (u) return u;
   const params = new Set(fn.params);
-  const found = s;
+  const found: ParamUsage = { assigned: new Set(), reads: new Map() };
   const visit = (o: unknown): void => {
     if (!o || typeof o !== 'object') return;
     if (Array.isArray(o)) {
       for (const x of o) visit(x);
       return;
     }
-    const r = o as { k?: string; place?: TExpr };
-    if ((r.k === 'assign' || r.k === 'update') && r.place?.k === 'local' && params.has(r.place.sym)) found.add(r.place.sym);
+    const r = o as { k?: string; place?: TExpr; sym?: LocalSym };
+    if ((r.k === 'assign' || r.k === 'update') && r.place?.k === 'local' && params.has(r.place.sym)) found.assigned.add(r.place.sym);
+    if (r.k === 'local' && r.sym && params.has(r.sym)) found.reads.set(r.sym, (found.reads.get(r.sym) ?? 0) + 1);
     for (const [k, v] of Object.entries(r)) if (k !== 'ty' && k !== 'sym' && k !== 'fn' && k !== 'def' && k !== 'g' && k !== 'map' && k !== 'field') visit(v);
   };
   visit(fn.body);
-  assignedCache.set(fn, s);
-  return s;
+  usageCache.set(fn, found);
+  return found;
+}
+
+function sameIntTy(a: Ty, b: Ty): boolean {
+  return a.k === 'int' && b.k === 'int' && a.bits === b.bits && a.signed === b.signed;
 }

@@ -5,7 +5,7 @@
  *    every path, with no store, call or redefinition in between, reuses the earlier value.
  */
 import { type Block, type Func, type Inst, type VReg, defs, hasSideEffects, successors, termUses, uses } from './ir.js';
-import { liveness } from './regalloc.js';
+import { liveness } from './liveness.js';
 
 export function optimize(f: Func): void {
   reuseLoads(f);
@@ -18,17 +18,23 @@ export function deadCode(f: Func): void {
     let removed = false;
     for (const b of f.blocks) {
       const live = liveOut.get(b.id)!.copy();
-      for (const u of termUses(b.term)) live.add(u);
+      const tu = termUses(b.term);
+      for (let j = 0; j < tu.length; j++) live.add(tu[j]);
       const keep: Inst[] = [];
+      // index loops, not for-of: this runs cold (unoptimised) in a one-shot build, where for-of
+      // allocates an iterator result per element
       for (let k = b.insts.length - 1; k >= 0; k--) {
         const i = b.insts[k];
         const ds = defs(i);
-        if (!hasSideEffects(i) && ds.length > 0 && ds.every((d) => !live.has(d))) {
+        let dead = !hasSideEffects(i) && ds.length > 0;
+        for (let j = 0; dead && j < ds.length; j++) if (live.has(ds[j])) dead = false;
+        if (dead) {
           removed = true;
           continue;
         }
-        for (const d of ds) live.delete(d);
-        for (const u of uses(i)) live.add(u);
+        for (let j = 0; j < ds.length; j++) live.delete(ds[j]);
+        const us = uses(i);
+        for (let j = 0; j < us.length; j++) live.add(us[j]);
         keep.push(i);
       }
       b.insts = keep.reverse();

@@ -6,7 +6,8 @@
  * stored after each definition and reloaded before each use (8-byte slots, so the verifier keeps
  * tracking spilled pointers), then allocation starts again.
  */
-import { FP, FIRST_VREG, type Func, type Inst, R0, type VReg, defs, termUses, uses, successors } from './ir.js';
+import { FP, FIRST_VREG, type Func, type Inst, R0, type VReg, defs, termUses, uses } from './ir.js';
+import { liveness } from './liveness.js';
 
 export const K = 10;
 const ORDER = [1, 2, 3, 4, 5, 0, 6, 7, 8, 9];
@@ -29,93 +30,6 @@ export function allocate(f: Func): void {
   throw new AllocError(`${f.name}: register allocation did not converge`, 'complex');
 }
 
-class BitSet {
-  readonly w: Uint32Array;
-  constructor(n: number) {
-    this.w = new Uint32Array((n + 31) >>> 5);
-  }
-  has(i: number): boolean {
-    return (this.w[i >>> 5] & (1 << (i & 31))) !== 0;
-  }
-  add(i: number): void {
-    this.w[i >>> 5] |= 1 << (i & 31);
-  }
-  delete(i: number): void {
-    this.w[i >>> 5] &= ~(1 << (i & 31));
-  }
-  /** this |= o; returns whether anything changed. */
-  or(o: BitSet): boolean {
-    let ch = false;
-    for (let k = 0; k < this.w.length; k++) {
-      const x = (this.w[k] | o.w[k]) >>> 0;
-      if (x !== this.w[k]) {
-        this.w[k] = x;
-        ch = true;
-      }
-    }
-    return ch;
-  }
-  copy(): BitSet {
-    const b = new BitSet(this.w.length * 32);
-    b.w.set(this.w);
-    return b;
-  }
-  forEach(fn: (i: number) => void): void {
-    for (let k = 0; k < this.w.length; k++) {
-      let x = this.w[k];
-      while (x) {
-        const t = x & -x;
-        fn((k << 5) + 31 - Math.clz32(t));
-        x ^= t;
-      }
-    }
-  }
-}
-
-/** live-out set of each block. */
-export function liveness(f: Func): Map<number, BitSet> {
-  const n = f.nregs;
-  const gen = new Map<number, BitSet>();
-  const kill = new Map<number, BitSet>();
-  for (const b of f.blocks) {
-    const g = new BitSet(n);
-    const k = new BitSet(n);
-    for (const i of b.insts) {
-      for (const u of uses(i)) if (!k.has(u)) g.add(u);
-      for (const d of defs(i)) k.add(d);
-    }
-    for (const u of termUses(b.term)) if (!k.has(u)) g.add(u);
-    gen.set(b.id, g);
-    kill.set(b.id, k);
-  }
-  const liveOut = new Map<number, BitSet>();
-  const liveIn = new Map<number, BitSet>();
-  for (const b of f.blocks) {
-    liveOut.set(b.id, new BitSet(n));
-    liveIn.set(b.id, gen.get(b.id)!.copy());
-  }
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (let bi = f.blocks.length - 1; bi >= 0; bi--) {
-      const b = f.blocks[bi];
-      const out = liveOut.get(b.id)!;
-      for (const s of successors(b)) if (out.or(liveIn.get(s.id)!)) changed = true;
-      // in = gen ∪ (out − kill)
-      const inn = liveIn.get(b.id)!;
-      const k = kill.get(b.id)!;
-      for (let w = 0; w < inn.w.length; w++) {
-        const x = (gen.get(b.id)!.w[w] | (out.w[w] & ~k.w[w])) >>> 0;
-        if (x !== inn.w[w]) {
-          inn.w[w] = x;
-          changed = true;
-        }
-      }
-    }
-  }
-  return liveOut;
-}
-
 function isCopy(i: Inst): i is Inst & { op: 'mov'; src: { r: VReg } } {
   return i.op === 'mov' && i.w === 64 && i.src.r !== undefined;
 }
@@ -129,29 +43,46 @@ function tryColor(f: Func, unspillable: Set<VReg>): VReg[] | undefined {
     adj[a].add(b);
     adj[b].add(a);
   };
-  const moves: [VReg, VReg][] = [];
+  // moves as (dst, src) pairs, flat; loops below index arrays instead of for-of (see simplify)
+  const moves: VReg[] = [];
   const cost = new Float64Array(n);
   const crossesCall = new Uint8Array(n);
   const liveOut = liveness(f);
+  let d = 0;
+  let copySrc = -1;
+  const interfere = (l: number): void => {
+    if (l !== copySrc) edge(d, l);
+  };
+  const markCall = (l: number): void => {
+    crossesCall[l] = 1;
+  };
   for (const b of f.blocks) {
     const live = liveOut.get(b.id)!.copy();
-    for (const u of termUses(b.term)) live.add(u);
+    const tu = termUses(b.term);
+    for (let j = 0; j < tu.length; j++) {
+      live.add(tu[j]);
+      cost[tu[j]] += 1;
+    }
     for (let k = b.insts.length - 1; k >= 0; k--) {
       const i = b.insts[k];
       const ds = defs(i);
-      const copySrc = isCopy(i) ? i.src.r : -1;
-      if (isCopy(i)) moves.push([i.dst, i.src.r]);
-      for (const d of ds) {
-        live.forEach((l) => {
-          if (l !== copySrc) edge(d, l);
-        });
+      copySrc = isCopy(i) ? i.src.r : -1;
+      if (isCopy(i)) moves.push(i.dst, i.src.r);
+      for (let j = 0; j < ds.length; j++) {
+        d = ds[j];
+        live.forEach(interfere);
       }
-      if (i.op === 'call' || i.op === 'callsub') live.forEach((l) => (crossesCall[l] = 1));
-      for (const d of ds) live.delete(d);
-      for (const u of uses(i)) live.add(u);
-      for (const r of [...ds, ...uses(i)]) cost[r] += 1;
+      if (i.op === 'call' || i.op === 'callsub') live.forEach(markCall);
+      for (let j = 0; j < ds.length; j++) {
+        live.delete(ds[j]);
+        cost[ds[j]] += 1;
+      }
+      const us = uses(i);
+      for (let j = 0; j < us.length; j++) {
+        live.add(us[j]);
+        cost[us[j]] += 1;
+      }
     }
-    for (const u of termUses(b.term)) cost[u] += 1;
   }
   // physical registers interfere with each other
   for (let a = 0; a < K; a++) for (let b2 = a + 1; b2 < K; b2++) edge(a, b2);
@@ -166,9 +97,9 @@ function tryColor(f: Func, unspillable: Set<VReg>): VReg[] | undefined {
   let merged = true;
   while (merged) {
     merged = false;
-    for (const [d0, s0] of moves) {
-      let a = find(d0);
-      let b = find(s0);
+    for (let m = 0; m < moves.length; m += 2) {
+      let a = find(moves[m]);
+      let b = find(moves[m + 1]);
       if (a === b || a === FP || b === FP) continue;
       if (b < FIRST_VREG) [a, b] = [b, a]; // a: the physical one, if any
       if (b < FIRST_VREG) continue; // both physical
@@ -176,26 +107,34 @@ function tryColor(f: Func, unspillable: Set<VReg>): VReg[] | undefined {
       if (unspillable.has(b) && !(a < FIRST_VREG)) {
         // fine: merging keeps the temporary short-lived
       }
-      let ok: boolean;
+      let ok = true;
+      const A = adj[a];
       if (a < FIRST_VREG) {
         // George: every neighbour of b already interferes with a, or is of low degree
-        ok = [...adj[b]].every((t) => t < FIRST_VREG ? adj[a].has(t) || t === a : adj[t].has(a) || degree(t) < K);
+        adj[b].forEach((t) => {
+          if (ok && !(t < FIRST_VREG ? A.has(t) || t === a : adj[t].has(a) || degree(t) < K)) ok = false;
+        });
       } else {
         // Briggs: the merged node has fewer than K neighbours of significant degree
-        const nb = new Set([...adj[a], ...adj[b]]);
         let sig = 0;
-        for (const t of nb) if (degree(t) >= K) sig++;
+        A.forEach((t) => {
+          if (degree(t) >= K) sig++;
+        });
+        adj[b].forEach((t) => {
+          if (!A.has(t) && degree(t) >= K) sig++;
+        });
         ok = sig < K;
       }
       if (!ok) continue;
       parent[b] = a;
-      for (const t of adj[b]) {
-        adj[t].delete(b);
+      const bb = b;
+      adj[b].forEach((t) => {
+        adj[t].delete(bb);
         if (t !== a) {
           adj[t].add(a);
-          adj[a].add(t);
+          A.add(t);
         }
-      }
+      });
       adj[b].clear();
       cost[a] += cost[b];
       crossesCall[a] |= crossesCall[b];
@@ -205,33 +144,42 @@ function tryColor(f: Func, unspillable: Set<VReg>): VReg[] | undefined {
   }
 
   // ---- simplify / select ----
+  // (plain arrays and index loops: this runs once per build, mostly before V8 optimises it, and
+  // iterating Sets there allocates an iterator result per element)
   const nodes: number[] = [];
   for (let v = FIRST_VREG; v < n; v++) if (find(v) === v && (adj[v].size > 0 || cost[v] > 0)) nodes.push(v);
-  const deg = new Map<number, number>(nodes.map((v) => [v, adj[v].size]));
-  const removed = new Set<number>();
+  const deg = new Int32Array(n).fill(-1); // -1: not a node of the graph
+  for (const v of nodes) deg[v] = adj[v].size;
+  const gone = new Uint8Array(n);
   const stack: number[] = [];
-  const remaining = new Set(nodes);
-  while (remaining.size) {
-    let pick: number | undefined;
-    for (const v of remaining) if (deg.get(v)! < K) { pick = v; break; }
-    if (pick === undefined) {
+  const lower = (t: number): void => {
+    if (deg[t] >= 0) deg[t]--;
+  };
+  for (let left = nodes.length; left > 0; left--) {
+    let pick = -1;
+    for (let j = 0; j < nodes.length; j++) {
+      const v = nodes[j];
+      if (!gone[v] && deg[v] < K) { pick = v; break; }
+    }
+    if (pick < 0) {
       // optimistic: push the cheapest-to-spill node and hope a colour is left for it
       let best = Infinity;
-      for (const v of remaining) {
-        const c = unspillable.has(v) ? Infinity : cost[v] / (deg.get(v)! + 1);
-        if (pick === undefined || c < best) { best = c; pick = v; }
+      for (let j = 0; j < nodes.length; j++) {
+        const v = nodes[j];
+        if (gone[v]) continue;
+        const c = unspillable.has(v) ? Infinity : cost[v] / (deg[v] + 1);
+        if (pick < 0 || c < best) { best = c; pick = v; }
       }
     }
-    remaining.delete(pick!);
-    removed.add(pick!);
-    stack.push(pick!);
-    for (const t of adj[pick!]) if (deg.has(t)) deg.set(t, deg.get(t)! - 1);
+    gone[pick] = 1;
+    stack.push(pick);
+    adj[pick].forEach(lower);
   }
   const color = new Int32Array(n).fill(-1);
   for (let r = 0; r <= FP; r++) color[r] = r;
   const partners = new Map<number, number[]>();
-  for (const [d, s] of moves) {
-    const a = find(d), b = find(s);
+  for (let m = 0; m < moves.length; m += 2) {
+    const a = find(moves[m]), b = find(moves[m + 1]);
     if (a === b) continue;
     (partners.get(a) ?? partners.set(a, []).get(a)!).push(b);
     (partners.get(b) ?? partners.set(b, []).get(b)!).push(a);
@@ -239,16 +187,18 @@ function tryColor(f: Func, unspillable: Set<VReg>): VReg[] | undefined {
   const spills: VReg[] = [];
   while (stack.length) {
     const v = stack.pop()!;
-    const used = new Set<number>();
-    for (const t of adj[v]) if (color[t] >= 0) used.add(color[t]);
+    let used = 0; // bit c: colour c is taken by a neighbour
+    adj[v].forEach((t) => {
+      if (color[t] >= 0) used |= 1 << color[t];
+    });
     let c = -1;
     for (const p of partners.get(v) ?? []) {
       const pc = color[p];
-      if (pc >= 0 && pc < K && !used.has(pc)) { c = pc; break; }
+      if (pc >= 0 && pc < K && !(used & (1 << pc))) { c = pc; break; }
     }
     if (c < 0) {
       const order = crossesCall[v] ? [6, 7, 8, 9, ...ORDER] : ORDER;
-      for (const r of order) if (!used.has(r)) { c = r; break; }
+      for (const r of order) if (!(used & (1 << r))) { c = r; break; }
     }
     if (c < 0) spills.push(v);
     else color[v] = c;

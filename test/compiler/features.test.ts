@@ -243,3 +243,49 @@ test('the maps fixture loads and counts by EtherType', async (t) => {
     rmSync(pinDir, { recursive: true, force: true });
   }
 });
+
+test('inlined parameters passed as `rest + constant`: header offsets and plain values', async (t) => {
+  if (!need(t, { kernel: true })) return;
+  // `off` and `x` are read once: the sum is formed where it is read (folded into the header
+  // access for `off`); `both` reads its parameter twice and gets it as one value
+  const src = `
+import { xdp, XdpAction, ntohs, type u32, type XdpContext, type Ipv4Hdr, type UdpHdr } from "tsbpf/kernel";
+function dport(ctx: XdpContext, off: u32): u32 {
+  const udp = ctx.header<UdpHdr>(off);
+  if (!udp) return 0;
+  return ntohs(udp.dest);
+}
+function plus_one(x: u32): u32 { return x + 1; }
+function both(ctx: XdpContext, off: u32): u32 {
+  const udp = ctx.header<UdpHdr>(off);
+  if (!udp) return off;
+  return off + ntohs(udp.source);
+}
+export const by_port = xdp((ctx) => {
+  const ip = ctx.header<Ipv4Hdr>(14);
+  if (!ip) return XdpAction.ABORTED;
+  return dport(ctx, 14 + ip.ihl * 4) === 53 ? XdpAction.DROP : XdpAction.PASS;
+});
+export const by_value = xdp((ctx) => {
+  const ip = ctx.header<Ipv4Hdr>(14);
+  if (!ip) return XdpAction.ABORTED;
+  return plus_one(ip.ihl * 4 + 4) === 25 ? XdpAction.DROP : XdpAction.PASS;
+});
+export const by_both = xdp((ctx) => {
+  const ip = ctx.header<Ipv4Hdr>(14);
+  if (!ip) return XdpAction.ABORTED;
+  return both(ctx, 14 + ip.ihl * 4) === 34 + 40000 ? XdpAction.DROP : XdpAction.PASS;
+});
+`;
+  await withProgram(src, (obj) => {
+    const run = (prog: string, pkt: Uint8Array): number => obj.program(prog).testRun(pkt).retval;
+    assert.equal(run('by_port', ipv4({ proto: 'udp', dport: 53 })), 1, 'port 53 right after a 20-byte header');
+    assert.equal(run('by_port', ipv4({ proto: 'udp', dport: 53, ihl: 7 })), 1, 'port 53 after options');
+    assert.equal(run('by_port', ipv4({ proto: 'udp', dport: 54, ihl: 6 })), 2);
+    assert.equal(run('by_port', ipv4({ proto: 'udp', dport: 53, ihl: 6, truncate: 14 + 24 + 3 })), 2, 'UDP header cut: 0, not 53');
+    assert.equal(run('by_value', ipv4({ proto: 'udp' })), 1, 'ihl 5: 20 + 4 + 1 = 25');
+    assert.equal(run('by_value', ipv4({ proto: 'udp', ihl: 6 })), 2);
+    assert.equal(run('by_both', ipv4({ proto: 'udp', sport: 40000 })), 1, '34 + source port');
+    assert.equal(run('by_both', ipv4({ proto: 'udp', sport: 40000, ihl: 6 })), 2);
+  });
+});
