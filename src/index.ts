@@ -1,6 +1,6 @@
 /** The tsbpf library: the public API re-exported from its layers. */
 export { TsbpfError, describeError } from './errors.js';
-export { loadObject, loadObjectSync, loadModel, LoadedObject, Program, LoadError, type LoadOptions, type TestRunOptions, type TestRunOutcome } from './loader/index.js';
+export { loadObject, loadObjectSync, loadModel, LoadedObject, Program, LoadError, type LoadOptions, type LogOption, type TestRunOptions, type TestRunOutcome } from './loader/index.js';
 export { BpfMap, QueueMap, ProgArray, MapError, codecs, openPinnedMap, type Codec, type UpdateFlag } from './maps/index.js';
 export { SysError, VerifierError } from './sys/errors.js';
 export { Assembler, asm, r0, r1, r2, r3, r4, r5, r6, r7, r8, r9, r10, encode, decode, formatInsn, InsnError, AsmError, type Insn, type AsmProgram, type AsmReloc, type SourceLoc, type RegName } from './insn/index.js';
@@ -12,6 +12,7 @@ export { parseObject, emitObject, ObjectError, sectionProgramType, type BpfObjec
 export { renderReadelf, type ReadelfOptions } from './inspect/readelf.js';
 export { attachXdp, detachAllXdp, XdpAttachment, XdpBusyError, XdpAttachError, XDP_ATTACH_MODES, type XdpAttachMode, type XdpAttachOptions, type XdpProgramRef } from './attach/xdp.js';
 export { xdpStatus, xdpOn, type InterfaceStatus, type XdpProgramStatus } from './attach/xdp-status.js';
+export { attachProgram, planFor, planAttach, attachTc, attachKprobe, attachUprobe, attachTracepoint, attachRawTracepoint, attachTracing, attachCgroup, attachPerfEvent, attachSocketFilter, attachToSockMap, attachmentStatus, AttachError, TcAttachment, PerfEventAttachment, LinkAttachment, type Attachment, type AttachPlan, type AutoAttachOptions, type TcAttachOptions, type KprobeOptions, type UprobeOptions, type UprobeTarget, type PerfEventAttachOptions } from './attach/index.js';
 export { RingBuffer, type RingBufferOptions, type RingBufferStats, type RawRecordHandler, type MapSource } from './maps/ringbuf.js';
 export { PerfBuffer, type PerfEvent, type PerfBufferOptions, type PerfBufferStats, type RawSampleHandler } from './maps/perfbuf.js';
 export { TracePipe, traceLines, type TracePipeOptions } from './trace/trace-pipe.js';
@@ -22,4 +23,4 @@ export { currentNetns, inNetns, type NetnsId } from './sys/netns.js';
 export { ensureTracefs, ensureBpffs } from './sys/mount.js';
 export { compile, compileFile, compileOrThrow, type CompileOptions, type CompileResult, type FunctionStats } from './compiler/compile.js';
 export { CompileError, formatDiagnostic, DIAG, type Diagnostic } from './compiler/diagnostics.js';
-export { LogReader, toLogger, parseLogFilter, logLoadConstants, formatLine, formatJson, readLogMeta, LogFilterError, type LogRecord, type LogValue, type LogFilter, type LogMeta, type LogReaderOptions, type ObjectLogger } from './log/index.js';
+export { LogReader, LogEntry, startLogger, toLogger, parseLogFilter, logLoadConstants, formatLine, formatJson, readLogMeta, LogFilterError, type LogRecord, type LogValue, type LogFilter, type LogMeta, type LogHost, type LogReaderOptions, type LogReaderStats, type ObjectLogger } from './log/index.js';

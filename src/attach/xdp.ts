@@ -60,6 +60,7 @@ export class XdpAttachError extends TsbpfError {
 }
 
 export class XdpAttachment {
+  readonly kind = 'xdp' as const;
   private detached = false;
 
   constructor(
@@ -75,6 +76,16 @@ export class XdpAttachment {
 
   get isAttached(): boolean {
     return !this.detached;
+  }
+
+  /** For the shared Attachment interface (src/attach/common.ts). */
+  get description(): string {
+    return `xdp on ${this.ifname} (${this.mode} mode, ${this.method === 'link' ? 'bpf_link' : 'netlink'})`;
+  }
+
+  /** A link dies with its fd; a netlink attachment stays until detached. */
+  get diesWithProcess(): boolean {
+    return this.method === 'link';
   }
 
   /** Detaches the program (idempotent). A link is detached even if another fd to it exists. */

@@ -174,6 +174,7 @@ export class BtfBuilder {
         break;
       case 'PTR': case 'TYPEDEF': case 'VOLATILE': case 'CONST': case 'RESTRICT': case 'TYPE_TAG':
         sizeOrType = t.type;
+        kflag = t.kind === 'TYPE_TAG' && t.attribute === true;
         break;
       case 'ARRAY':
         u32(t.type); u32(t.indexType); u32(t.nelems);
@@ -218,7 +219,7 @@ export class BtfBuilder {
         sizeOrType = t.size;
         break;
       case 'DECL_TAG':
-        sizeOrType = t.type; u32(t.componentIdx);
+        sizeOrType = t.type; u32(t.componentIdx); kflag = t.attribute === true;
         break;
     }
     if (vlen > 0xffff) throw new BtfError(`BTF builder: ${t.kind} '${t.name}' has ${vlen} entries (max 65535)`);

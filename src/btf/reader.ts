@@ -101,8 +101,10 @@ export function parseBtf(bytes: Uint8Array, options: ParseBtfOptions = {}): Btf 
         break;
       }
       case 'PTR': case 'TYPEDEF': case 'VOLATILE': case 'CONST': case 'RESTRICT': case 'TYPE_TAG':
-        noVlen(); noFlag();
-        t = { kind, name: nm, type: sizeOrType };
+        noVlen();
+        // Since Linux 6.14 a TYPE_TAG (and DECL_TAG) may set kind_flag: the tag is an __attribute__.
+        if (kind !== 'TYPE_TAG') noFlag();
+        t = kind === 'TYPE_TAG' && kflag ? { kind, name: nm, type: sizeOrType, attribute: true } : { kind, name: nm, type: sizeOrType };
         break;
       case 'ARRAY':
         noVlen(); noFlag();
@@ -184,8 +186,8 @@ export function parseBtf(bytes: Uint8Array, options: ParseBtfOptions = {}): Btf 
         t = { kind, name: nm, size: sizeOrType };
         break;
       case 'DECL_TAG':
-        noVlen(); noFlag();
-        t = { kind, name: nm, type: sizeOrType, componentIdx: v.getInt32(q, true) };
+        noVlen();
+        t = { kind, name: nm, type: sizeOrType, componentIdx: v.getInt32(q, true), ...(kflag ? { attribute: true } : {}) };
         break;
       default:
         throw new BtfError(`${at(p + 4)}: type [${id}] has unknown kind ${kindNo}`);

@@ -47,13 +47,13 @@ export type BtfTypeBody =
   | { kind: 'ENUM'; name: string; size: number; signed: boolean; values: BtfEnumValue[] }
   | { kind: 'ENUM64'; name: string; size: number; signed: boolean; values: BtfEnum64Value[] }
   | { kind: 'FWD'; name: string; union: boolean }
-  | { kind: 'TYPEDEF' | 'VOLATILE' | 'CONST' | 'RESTRICT' | 'TYPE_TAG'; name: string; type: number }
+  | { kind: 'TYPEDEF' | 'VOLATILE' | 'CONST' | 'RESTRICT' | 'TYPE_TAG'; name: string; type: number; /** TYPE_TAG with kind_flag: an `__attribute__((…))` rather than btf_type_tag (Linux 6.14+ vmlinux). */ attribute?: boolean }
   | { kind: 'FUNC'; name: string; type: number; linkage: number }
   | { kind: 'FUNC_PROTO'; name: string; returnType: number; params: BtfParam[] }
   | { kind: 'VAR'; name: string; type: number; linkage: number }
   | { kind: 'DATASEC'; name: string; size: number; vars: BtfVarSecinfo[] }
   | { kind: 'FLOAT'; name: string; size: number }
-  | { kind: 'DECL_TAG'; name: string; type: number; /** -1 for the type itself, else member/param index. */ componentIdx: number };
+  | { kind: 'DECL_TAG'; name: string; type: number; /** -1 for the type itself, else member/param index. */ componentIdx: number; /** kind_flag: an `__attribute__((…))` (Linux 6.14+). */ attribute?: boolean };
 
 /** A type as read: its id and where its record sits in the .BTF section (for in-place fix-ups). */
 export type BtfType = BtfTypeBody & { id: number; /** Offset of the record from the start of the BTF section. */ offset: number };

@@ -158,7 +158,11 @@ function build(d: Def, target: string | undefined): SectionProgramType | undefin
 /** The program type for an ELF section name, or undefined when no convention matches. */
 export function sectionProgramType(section: string): SectionProgramType | undefined {
   for (const d of DEFS) {
-    if (!d.sec.endsWith('+') && d.sec === section) return build(d, undefined);
+    if (d.sec.endsWith('+') || d.sec !== section) continue;
+    // An exact name whose attach type this uapi lacks (tc/ingress → TCX_INGRESS, 6.6) falls
+    // through to the older convention below (`tc` with target `ingress`).
+    const exact = build(d, undefined);
+    if (exact) return exact;
   }
   for (const d of DEFS) {
     if (!d.sec.endsWith('+')) continue;

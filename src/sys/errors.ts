@@ -3,6 +3,7 @@
  * when we know the fix) and `VerifierError` (a program the verifier rejected: the cause line,
  * the instruction and source line it points at, and the whole log on demand).
  */
+import { readFileSync } from 'node:fs';
 import { getSystemErrorMap } from 'node:util';
 import { TsbpfError } from '../errors.js';
 
@@ -42,6 +43,16 @@ const MEMLOCK_HINT =
   'kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK: raise it (`ulimit -l unlimited`, or LimitMEMLOCK=infinity in a systemd unit)';
 
 /** The hint we can give for an errno from an operation, when there is a useful one. */
+/** The active kernel lockdown mode ('integrity' or 'confidentiality'), or undefined when off/unknown. */
+export function lockdownMode(): string | undefined {
+  try {
+    const m = /\[(\w+)\]/.exec(readFileSync('/sys/kernel/security/lockdown', 'utf8'));
+    return m && m[1] !== 'none' ? m[1] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function hintFor(op: string, errno: number): string | undefined {
   const isBpf = op.startsWith('bpf(');
   switch (errno) {
@@ -52,7 +63,12 @@ export function hintFor(op: string, errno: number): string | undefined {
       }
       if (process.getuid?.() !== 0) return PRIVILEGE_HINT;
       // Root getting EPERM from bpf(2) means memlock (old kernels) or lockdown, not capabilities.
-      if (isBpf && errno === E.EPERM) return `${MEMLOCK_HINT}; otherwise the kernel may be in lockdown mode (cat /sys/kernel/security/lockdown)`;
+      if (isBpf && errno === E.EPERM) {
+        const mode = lockdownMode();
+        // Lockdown refuses some program kinds (e.g. fentry/fexit/lsm trampolines) whatever the capabilities.
+        if (mode) return `the kernel is in lockdown mode '${mode}' (/sys/kernel/security/lockdown), which refuses this even for root; boot with lockdown=none to allow it`;
+        return `${MEMLOCK_HINT}; otherwise the kernel may be in lockdown mode (cat /sys/kernel/security/lockdown)`;
+      }
       return isBpf ? undefined : PRIVILEGE_HINT;
     case E.ENOENT:
       if (/GET_FD_BY_ID/.test(op)) return 'no object has that id any more (it was unloaded); list current ones with `bpftool prog show` / `bpftool map show`';

@@ -1,8 +1,10 @@
 /**
- * `tsbpf run OBJECT -i IFACE`: load an XDP program, attach it, stream its output until Ctrl-C
- * (or SIGTERM), detach, exit 0 — the seed's `cargo xtask run -- -i lo`. Every failure before the
- * wait leaves nothing loaded, attached or pinned (the object is closed in `finally`; the XDP link
- * dies with its fd).
+ * `tsbpf run OBJECT [-p PROGRAM]… [-i IFACE] [--target SPEC] …`: load a program, attach it the
+ * way its type and section say (src/attach/plan.ts: XDP or tc on an interface, kprobes,
+ * tracepoints, BTF tracing, uprobes, cgroups, perf events, sockmaps), stream its output until
+ * Ctrl-C (or SIGTERM), detach, exit 0 — the seed's `cargo xtask run -- -i lo`. Every failure
+ * before the wait leaves nothing loaded, attached or pinned (targets are checked before loading;
+ * the object is closed in `finally`; links die with their fds).
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -10,18 +12,49 @@ import { parseArgs } from 'node:util';
 import { TsbpfError } from '../../errors.js';
 import type { Command, CliIO } from '../command.js';
 import type { BpfObject, BpfProgram } from '../../object/index.js';
+import type { AttachPlan, AutoAttachOptions } from '../../attach/plan.js';
+import type { Attachment } from '../../attach/common.js';
 
-const usage = `Usage: tsbpf run OBJECT -i IFACE [-p PROGRAM] [-m MODE] [--force] [--json] [--verbose]
+const usage = `Usage: tsbpf run OBJECT [-p PROGRAM]... [-i IFACE] [--target SPEC] [options]
 
-Loads an XDP program from OBJECT (a BPF ELF object), attaches it to interface IFACE, prints
-"Waiting for Ctrl-C...", streams the program's bpf_printk output, and on Ctrl-C (or SIGTERM)
-prints "Exiting...", detaches and exits.
+Loads a program from OBJECT (a BPF ELF object, or a .bpf.ts source built first), attaches it
+according to its type and ELF section, prints "Waiting for Ctrl-C...", streams the program's
+bpf_printk output and log records, and on Ctrl-C (or SIGTERM) prints "Exiting...", detaches
+and exits. Give -p several times to run several programs of the object together.
+
+What each program type attaches to (SEC(...) in C, the target may also come from --target):
+  xdp                         -i IFACE (modes: -m)
+  tc, classifier, tc/ingress  -i IFACE, clsact hook --direction ingress|egress (default ingress,
+                              or the section's); the filter is removed on exit
+  kprobe/FUNC[+OFF], kretprobe/FUNC, ksyscall/NAME
+                              the kernel function (--target FUNC)
+  uprobe/BINARY:FUNC, uretprobe/...
+                              a function of a binary or library (--target libc.so.6:getpid),
+                              every process or --pid PID
+  tracepoint/CAT/NAME         a tracefs tracepoint (--target syscalls/sys_enter_openat)
+  raw_tracepoint/NAME         a raw tracepoint (--target sched_switch)
+  tp_btf/NAME, fentry/FUNC, fexit/FUNC, fmod_ret/FUNC, lsm/HOOK
+                              fixed by the section (BTF id resolved at load)
+  cgroup_skb/ingress|egress, cgroup/skb, cgroup/sysctl, cgroup/getsockopt, cgroup/setsockopt,
+  sockops, cgroup/sock*, cgroup/connect4, ...
+                              --cgroup PATH, a cgroup v2 directory (default /sys/fs/cgroup)
+  perf_event                  a sampling event on every CPU: --target EVENT (cpu-clock default;
+                              page-faults, cycles, ...), --freq HZ (default 99) or --period N
+  sk_msg, sk_skb/...          the object's sockmap/sockhash (--target MAP when it has several);
+                              sockets get into it through a sock_ops program or from user space
+  socket (socket filters) cannot be run this way: they belong to a socket a program owns.
 
 Options:
-  -i, --iface IFACE      interface to attach to (in the current network namespace)
-  -p, --program NAME     the program to run, when the object has more than one XDP program
-  -m, --mode MODE        auto (default: native, else skb with a notice), native, skb or hw
-      --force            replace an XDP program already attached to IFACE
+  -p, --program NAME     the program to run (repeatable); needed when the object has several
+  -i, --iface IFACE      interface for xdp and tc programs (in the current network namespace)
+  -t, --target SPEC      what to attach to, overriding or completing the section (see above)
+      --direction DIR    tc hook (ingress, egress); cgroup/skb: inet ingress or egress
+      --cgroup PATH      cgroup v2 directory for cgroup programs (default /sys/fs/cgroup)
+      --pid PID          uprobe, perf_event: only this process
+      --freq HZ          perf_event: samples per second per CPU
+      --period N         perf_event: one sample every N events
+  -m, --mode MODE        XDP: auto (default: native, else skb with a notice), native, skb or hw
+      --force            XDP: replace a program already attached to IFACE
       --json             print log records as JSON, one object per line (status lines go to stderr)
   -v, --verbose          the full verifier log when the program is rejected; attach details
 
@@ -35,18 +68,22 @@ and compiled in at load time: \`info\` (default), \`warn\`, \`hello_world=debug,
 Records the kernel could not write (ring buffer full) are reported as "N log records lost".
 `;
 
-const BPF_PROG_TYPE_XDP = 6;
 const HELPER_TRACE_PRINTK = 6;
 const HELPER_TRACE_VPRINTK = 177;
+const XDP_MODES = ['auto', 'native', 'skb', 'hw'];
 
 interface RunArgs {
   object: string;
-  iface: string;
-  program?: string;
-  mode: string;
-  force: boolean;
+  programs: string[];
+  attach: AutoAttachOptions;
   json: boolean;
   verbose: boolean;
+}
+
+function intOption(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[1-9][0-9]*$/.test(v) || !Number.isSafeInteger(Number(v))) throw new TsbpfError('USAGE', `bad --${name} '${v}': expected a positive integer`);
+  return Number(v);
 }
 
 function parse(args: string[]): RunArgs {
@@ -54,8 +91,14 @@ function parse(args: string[]): RunArgs {
     args,
     options: {
       iface: { type: 'string', short: 'i' },
-      program: { type: 'string', short: 'p' },
-      mode: { type: 'string', short: 'm', default: 'auto' },
+      program: { type: 'string', short: 'p', multiple: true },
+      target: { type: 'string', short: 't' },
+      direction: { type: 'string' },
+      cgroup: { type: 'string' },
+      pid: { type: 'string' },
+      freq: { type: 'string' },
+      period: { type: 'string' },
+      mode: { type: 'string', short: 'm' },
       force: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       verbose: { type: 'boolean', short: 'v', default: false },
@@ -64,10 +107,23 @@ function parse(args: string[]): RunArgs {
     strict: true,
   });
   if (positionals.length !== 1) {
-    throw new TsbpfError('USAGE', positionals.length ? `expected one OBJECT, got ${positionals.length}: ${positionals.join(' ')}` : 'missing OBJECT', 'usage: tsbpf run OBJECT -i IFACE [-p PROGRAM] [-m MODE]');
+    throw new TsbpfError('USAGE', positionals.length ? `expected one OBJECT, got ${positionals.length}: ${positionals.join(' ')}` : 'missing OBJECT', 'usage: tsbpf run OBJECT [-p PROGRAM] [-i IFACE] [--target SPEC]');
   }
-  if (!values.iface) throw new TsbpfError('USAGE', 'missing -i IFACE (the interface to attach to)', 'e.g. `tsbpf run hello.o -i lo`');
-  return { object: positionals[0]!, iface: values.iface, program: values.program, mode: values.mode!, force: values.force!, json: values.json!, verbose: values.verbose! };
+  if (values.mode !== undefined && !XDP_MODES.includes(values.mode)) {
+    throw new TsbpfError('USAGE', `unknown mode '${values.mode}' for -m`, `use one of: ${XDP_MODES.join(', ')}`);
+  }
+  if (values.freq !== undefined && values.period !== undefined) throw new TsbpfError('USAGE', 'give --freq or --period, not both');
+  return {
+    object: positionals[0]!,
+    programs: values.program ?? [],
+    attach: {
+      iface: values.iface, target: values.target, direction: values.direction, cgroup: values.cgroup,
+      pid: intOption('pid', values.pid), sampleFreq: intOption('freq', values.freq), samplePeriod: intOption('period', values.period),
+      xdpMode: values.mode as AutoAttachOptions['xdpMode'], force: values.force,
+    },
+    json: values.json!,
+    verbose: values.verbose!,
+  };
 }
 
 /** Builds a `.bpf.ts` source into object bytes with the compiler (loaded only for .ts inputs). */
@@ -86,28 +142,27 @@ async function readObject(path: string): Promise<Uint8Array> {
   }
 }
 
-/** The program to run: -p NAME, or the object's only XDP program. */
-function chooseProgram(obj: BpfObject, file: string, name?: string): BpfProgram {
+/** The programs to run: each -p NAME, or the object's only program. */
+function choosePrograms(obj: BpfObject, file: string, names: string[]): BpfProgram[] {
   const all = obj.programs.map((p) => p.name);
-  if (name !== undefined) {
-    const p = obj.programs.find((x) => x.name === name);
-    if (!p) throw new TsbpfError('USAGE', `no program '${name}' in '${file}'`, all.length ? `programs: ${all.join(', ')}` : 'the object has no programs');
-    if (p.type?.progType !== BPF_PROG_TYPE_XDP) {
-      throw new TsbpfError('USAGE', `program '${name}' in '${file}' is not an XDP program (section '${p.section}'); tsbpf run attaches XDP programs`);
-    }
-    return p;
+  if (names.length) {
+    return [...new Set(names)].map((name) => {
+      const p = obj.programs.find((x) => x.name === name);
+      if (!p) throw new TsbpfError('USAGE', `no program '${name}' in '${file}'`, all.length ? `programs: ${all.join(', ')}` : 'the object has no programs');
+      return p;
+    });
   }
-  const xdp = obj.programs.filter((p) => p.type?.progType === BPF_PROG_TYPE_XDP);
-  if (xdp.length === 1) return xdp[0]!;
-  if (xdp.length === 0) {
-    throw new TsbpfError('USAGE', `'${file}' has no XDP program`, all.length ? `programs: ${all.join(', ')} (sections ${obj.programs.map((p) => p.section).join(', ')})` : 'the object has no programs');
-  }
-  throw new TsbpfError('USAGE', `'${file}' has ${xdp.length} XDP programs (${xdp.map((p) => p.name).join(', ')}): choose one with -p NAME`);
+  if (obj.programs.length === 1) return [obj.programs[0]!];
+  if (obj.programs.length === 0) throw new TsbpfError('USAGE', `'${file}' has no programs`);
+  const kinds = new Set(obj.programs.map((p) => p.type?.progTypeName));
+  const kind = kinds.size === 1 && obj.programs[0]!.type ? `${obj.programs[0]!.type.progTypeName.replace(/^BPF_PROG_TYPE_/, '')} ` : '';
+  const list = kind ? all.join(', ') : obj.programs.map((p) => `${p.name} [${p.section}]`).join(', ');
+  throw new TsbpfError('USAGE', `'${file}' has ${obj.programs.length} ${kind}programs (${list}): choose one with -p NAME`, kind ? undefined : 'give -p several times to run several together');
 }
 
-/** True when the program or any function it could call uses bpf_printk (trace_printk/trace_vprintk). */
-function usesPrintk(obj: BpfObject, prog: BpfProgram): boolean {
-  return [prog, ...obj.functions].some((f) => {
+/** True when a program or any function it could call uses bpf_printk (trace_printk/trace_vprintk). */
+function usesPrintk(obj: BpfObject, progs: BpfProgram[]): boolean {
+  return [...progs, ...obj.functions].some((f) => {
     for (let off = 0; off + 8 <= f.bytes.length; off += 8) {
       if (f.bytes[off] !== 0x85 || f.bytes[off + 1]! >> 4 !== 0) continue; // call, helper (src_reg 0)
       const imm = new DataView(f.bytes.buffer, f.bytes.byteOffset + off + 4, 4).getInt32(0, true);
@@ -133,19 +188,18 @@ function signalPromise(): { done: Promise<string>; fired: () => boolean; dispose
 
 export async function runMain(args: string[], io: CliIO): Promise<number> {
   const a = parse(args);
-  const { XDP_ATTACH_MODES, attachXdp } = await import('../../attach/xdp.js');
-  if (!(XDP_ATTACH_MODES as readonly string[]).includes(a.mode)) {
-    throw new TsbpfError('USAGE', `unknown mode '${a.mode}' for -m`, `use one of: ${XDP_ATTACH_MODES.join(', ')}`);
-  }
   // Signals from here on end the run cleanly (detach included) instead of killing the process.
   const signals = signalPromise();
   try {
     const bytes = await readObject(a.object);
-    const { resolveInterface } = await import('../../sys/netif.js');
-    const iface = resolveInterface(a.iface); // fail before loading anything
     const { parseObject, readLogMeta } = await import('../../object/index.js');
     const model = parseObject(bytes);
-    const prog = chooseProgram(model, a.object, a.program);
+    const progs = choosePrograms(model, a.object, a.programs);
+    // Every target (interface, function, tracepoint, cgroup, …) is checked before loading anything.
+    const { planAttach } = await import('../../attach/plan.js');
+    const onNotice = (m: string): void => io.err(`tsbpf run: note: ${m}\n`);
+    const maps = model.maps.map((m) => ({ name: m.name, type: m.type }));
+    const plans = progs.map((p): [BpfProgram, AttachPlan] => [p, planAttach({ name: p.name, section: p.section, type: p.type, maps }, { ...a.attach, onNotice })]);
     // An object that logs gets its level setting from TSBPF_LOG before load (disabled calls are pruned).
     const logMeta = readLogMeta(model.elf);
     const logs = logMeta ? await import('../../log/index.js') : undefined;
@@ -158,11 +212,8 @@ export async function runMain(args: string[], io: CliIO): Promise<number> {
     const { VerifierError } = await import('../../sys/errors.js');
     let obj;
     try {
-      obj = loadModel(model, {
-        programs: [prog.name],
-        name: basename(a.object).replace(/(\.bpf)?\.(o|ts)$/, ''),
-        constants: logs && logMeta && logFilter ? logs.logLoadConstants(model, logMeta, logFilter) : undefined,
-      });
+      // `log` gives an object that logs its level setting (ignored for others).
+      obj = loadModel(model, { programs: progs.map((p) => p.name), name: basename(a.object).replace(/(\.bpf)?\.(o|ts)$/, ''), log: logFilter });
     } catch (e) {
       if (!(e instanceof VerifierError)) throw e;
       if (a.verbose) {
@@ -173,33 +224,42 @@ export async function runMain(args: string[], io: CliIO): Promise<number> {
     }
     let pipe: import('../../trace/trace-pipe.js').TracePipe | undefined;
     let logReader: import('../../log/index.js').LogReader | undefined;
+    const attached: Attachment[] = [];
     try {
       if (a.verbose) for (const w of obj.warnings) io.err(`tsbpf run: note: ${w}\n`);
-      if (usesPrintk(model, prog)) {
-        // Opened before attaching so that the first packets' lines are not missed.
+      if (usesPrintk(model, progs)) {
+        // Opened before attaching so that the first events' lines are not missed.
         const { TracePipe } = await import('../../trace/trace-pipe.js');
         pipe = TracePipe.open();
       }
       if (logs && logFilter) {
-        // Also before attaching. Records print as they arrive; close() prints the rest and the final loss count.
+        // Also before attaching. Records print as they arrive, one write per batch taken from the
+        // ring; close() prints the rest and the final loss count.
         const color = io.isTTY && !process.env.NO_COLOR;
-        logReader = logs.LogReader.open(obj, { filter: logFilter });
         const { formatJson, formatLine } = logs;
-        logReader.subscribe((r) => io.out(`${a.json ? formatJson(r) : formatLine(r, { color })}\n`), (e) => io.err(`tsbpf run: error: reading log records: ${e.message}\n`));
+        const format = a.json ? formatJson : (r: import('../../log/index.js').LogRecord): string => formatLine(r, { color });
+        logReader = obj.logs();
+        logReader.subscribeBatch((batch) => {
+          let text = '';
+          for (const r of batch) text += `${format(r)}\n`;
+          io.out(text);
+        }, (e) => io.err(`tsbpf run: error: reading log records: ${e.message}\n`));
       }
-      const loaded = obj.program(prog.name);
-      const att = attachXdp({ fd: loaded.fd, name: prog.name }, iface.index, {
-        mode: a.mode as import('../../attach/xdp.js').XdpAttachMode,
-        force: a.force,
-        onNotice: (m) => io.err(`tsbpf run: note: ${m}\n`),
-      });
       const status = a.json ? io.err : io.out; // --json keeps stdout one JSON object per line
       try {
-        if (a.verbose) io.err(`tsbpf run: attached '${prog.name}' (prog id ${att.progId}) to ${iface.name} in ${att.mode} mode via ${att.method}${att.link ? '' : ' (the kernel has no XDP links: detached on exit, but not if this process is killed)'}\n`);
+        for (const [p, plan] of plans) {
+          const loaded = obj.program(p.name);
+          const att = plan.attach({ fd: loaded.fd, name: p.name }, { mapFd: (m) => obj.maps.get(m)?.fd });
+          attached.push(att);
+          if (a.verbose) io.err(`tsbpf run: ${describeAttachment(p.name, loaded.id, att)}\n`);
+          if (att.kind === 'sk_msg' || att.kind === 'sk_skb') {
+            if (!plans.some(([q]) => q.type?.progTypeName === 'BPF_PROG_TYPE_SOCK_OPS')) onNotice(`${att.description}: it runs for the sockets in that map, which a sock_ops program (run it too: -p NAME) or your own program puts there`);
+          }
+        }
         status('Waiting for Ctrl-C...\n');
         if (!signals.fired()) await streamUntil(signals.done, pipe, io);
       } finally {
-        att.detach();
+        detachAll(attached, io);
       }
       logReader?.close(); // detached: the last records and the final loss count, then the last line
       status('Exiting...\n');
@@ -212,6 +272,30 @@ export async function runMain(args: string[], io: CliIO): Promise<number> {
     signals.dispose();
   }
   return 0;
+}
+
+/** The --verbose line for one attachment (the XDP wording is the one existing users know). */
+function describeAttachment(name: string, progId: number, att: Attachment): string {
+  const x = att as Attachment & { ifname?: string; mode?: string; method?: string; link?: unknown };
+  if (att.kind === 'xdp') {
+    return `attached '${name}' (prog id ${progId}) to ${x.ifname} in ${x.mode} mode via ${x.method}${x.link ? '' : ' (the kernel has no XDP links: detached on exit, but not if this process is killed)'}`;
+  }
+  const stays = att.diesWithProcess ? '' : ' (removed on exit, but left attached if this process is killed)';
+  return `attached '${name}' (prog id ${progId}): ${att.description}${stays}`;
+}
+
+/** Detaches in reverse order; after a failure the others are still detached, then the first error is thrown. */
+function detachAll(attached: Attachment[], io: CliIO): void {
+  let first: unknown;
+  for (const att of attached.reverse()) {
+    try {
+      att.detach();
+    } catch (e) {
+      if (first) io.err(`tsbpf run: error: detaching ${att.description}: ${(e as Error).message}\n`);
+      first ??= e;
+    }
+  }
+  if (first) throw first;
 }
 
 /** Prints printk lines (seed format) until `stop` resolves. */
@@ -234,7 +318,7 @@ async function streamUntil(stop: Promise<string>, pipe: import('../../trace/trac
 
 export const command: Command = {
   name: 'run',
-  summary: 'load an XDP program, attach it to an interface and stream its output until Ctrl-C',
+  summary: 'load a program, attach it (xdp, tc, kprobe, tracepoint, cgroup, …) and stream its output until Ctrl-C',
   usage,
   run: runMain,
 };

@@ -1,13 +1,21 @@
-/** `tsbpf status`: which XDP programs are attached where (like `bpftool net` / `xdp-loader status`). */
+/**
+ * `tsbpf status`: what is attached where — XDP programs per interface (like `xdp-loader status`),
+ * tc filters on the clsact hooks of this namespace's interfaces, and every bpf_link of the
+ * system (tracing, perf-event, cgroup, raw tracepoint, … — like `bpftool net` + `bpftool link`).
+ */
 import { parseArgs } from 'node:util';
 import type { Command, CliIO } from '../command.js';
 import type { InterfaceStatus } from '../../attach/xdp-status.js';
+import type { AttachmentStatus } from '../../attach/status.js';
 
 const usage = `Usage: tsbpf status [--attached] [--json]
 
 Lists the interfaces of the current network namespace with the XDP programs attached to them:
 mode (native, skb, hw), program id, name and tag, and the bpf_link id (none for programs attached
-through netlink, e.g. by \`ip link set dev IFACE xdp ...\`).
+through netlink, e.g. by \`ip link set dev IFACE xdp ...\`). Then the tc filters on the clsact
+hooks of those interfaces (\`tsbpf run\` of a classifier adds one), and every BPF link of the
+system with its program and target: kprobes, tracepoints and perf events (perf_event), raw
+tracepoints and tp_btf, fentry/fexit/lsm (tracing), cgroup programs (with the cgroup's path).
 
 Options:
   --attached   only interfaces that have an XDP program
@@ -34,6 +42,28 @@ export function formatStatus(rows: InterfaceStatus[], netns: { inode: number; na
   return `XDP status, network namespace ${ns}:\n\n${fmt(head)}\n${body}\n`;
 }
 
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((l) => l[i]!.length)));
+  const fmt = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [fmt(head), ...rows.map(fmt)].join('\n');
+}
+
+/** The tc and link sections (exported for tests). */
+export function formatAttachments(st: AttachmentStatus): string {
+  const tc = st.tc.map((f) => [f.ifname, f.direction, String(f.prio), `0x${f.handle.toString(16)}`, f.kind, f.progId !== undefined ? String(f.progId) : '-', f.progName ?? '-', f.directAction ? 'direct-action' : '']);
+  const links = st.links.map((l) => [String(l.id), l.type, l.attachType ?? '-', String(l.progId), l.progName, l.progType, l.target || '-']);
+  return [
+    'tc filters (clsact hooks) in this network namespace:',
+    '',
+    tc.length ? table(['Interface', 'Hook', 'Pref', 'Handle', 'Kind', 'Prog ID', 'Name', 'Mode'], tc) : '(no tc filters)',
+    '',
+    'BPF links (all namespaces):',
+    '',
+    links.length ? table(['Link ID', 'Type', 'Attach type', 'Prog ID', 'Name', 'Prog type', 'Target'], links) : '(no BPF links)',
+    '',
+  ].join('\n');
+}
+
 export async function statusMain(args: string[], io: CliIO): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -42,21 +72,25 @@ export async function statusMain(args: string[], io: CliIO): Promise<number> {
     strict: true,
   });
   const { xdpStatus } = await import('../../attach/xdp-status.js');
+  const { attachmentStatus } = await import('../../attach/status.js');
   const { currentNetns } = await import('../../sys/netns.js');
   let rows = xdpStatus();
   if (values.attached) rows = rows.filter((r) => r.xdp.length > 0);
   const netns = currentNetns();
+  const more = attachmentStatus();
   if (values.json) {
-    io.out(`${JSON.stringify({ netns, interfaces: rows }, null, 2)}\n`);
+    // cgroup ids are 64-bit: as decimal strings.
+    const json = JSON.stringify({ netns, interfaces: rows, tc: more.tc, links: more.links }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
+    io.out(`${json}\n`);
     return 0;
   }
-  io.out(formatStatus(rows, netns, values.attached));
+  io.out(`${formatStatus(rows, netns, values.attached)}\n${formatAttachments(more)}`);
   return 0;
 }
 
 export const command: Command = {
   name: 'status',
-  summary: 'show which XDP programs are attached to which interfaces',
+  summary: 'show what is attached: XDP and tc programs per interface, and every BPF link',
   usage,
   run: statusMain,
 };
