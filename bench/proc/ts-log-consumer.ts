@@ -1,12 +1,14 @@
 /**
  * tsbpf's log reader in its own process (row 4's log-record rows), speaking the stream protocol of
  * bench/c/rb-consumer.c and ts-consumer.ts:
- *   node dist/bench/proc/ts-log-consumer.js OBJECT RING_PIN BSS_PIN
+ *   node dist/bench/proc/ts-log-consumer.js OBJECT RING_PIN BSS_PIN [objects|formatted]
  * The producer process loaded OBJECT (a compiled logging program) and pinned its `tsbpf_logs`
  * ring and the `.bss` map holding `tsbpf_log_lost`. This process reads the call-site table from
- * OBJECT, opens a LogReader over the pins and turns every record into a LogRecord object (decoded
- * arguments, formatted message) until SIGTERM; then it drains, reads the final lost count and
- * prints one JSON line: records, lost (as the reader reported it), first/last consumption times.
+ * OBJECT, opens a LogReader over the pins and takes every record as a LogRecord object (`objects`:
+ * level, target and first argument read, as a consumer shipping records would) or also builds its
+ * formatted message (`formatted`: what `tsbpf run` prints) until SIGTERM; then it drains, reads the
+ * final lost count and prints one JSON line: records, lost (as the reader reported it), first/last
+ * consumption times. The clock is read once per drained batch, as the C consumer does.
  */
 import { readFileSync } from 'node:fs';
 import { LogReader } from '../../src/log/reader.js';
@@ -15,7 +17,8 @@ import { parseObject } from '../../src/object/parse.js';
 import { fdNum, objGet } from '../../src/sys/bpf.js';
 import { Mapping, PROT_READ, pageSize } from '../../src/sys/mmap.js';
 
-const [objectPath, ringPin, bssPin] = process.argv.slice(2);
+const [objectPath, ringPin, bssPin, mode = 'objects'] = process.argv.slice(2);
+const formatted = mode === 'formatted';
 if (!objectPath || !ringPin || !bssPin) {
   process.stderr.write('usage: ts-log-consumer OBJECT RING_PIN BSS_PIN\n');
   process.exit(2);
@@ -40,13 +43,16 @@ let chars = 0;
 let first = 0n;
 let last = 0n;
 
-reader.subscribe((rec) => {
-  if (rec.lost !== undefined) {
-    lost += rec.lost;
-    return;
+reader.subscribeBatch((batch) => {
+  for (const rec of batch) {
+    if (rec.lost !== undefined) {
+      lost += rec.lost;
+      continue;
+    }
+    // Use the object: a real consumer would print (formatted) or ship it (objects).
+    chars += formatted ? rec.message.length : rec.level.length + rec.target.length + Number(rec.args[0] !== undefined);
+    count++;
   }
-  chars += rec.message.length; // use the object: a real consumer would print or ship it
-  count++;
   last = process.hrtime.bigint();
   if (!first) first = last;
 }, (e) => {

@@ -14,6 +14,7 @@ import { E, SysError, mapUpdateElem, progLoad } from '../sys/bpf.js';
 import { loadObjectBtf, vmlinuxTypeId, type KernelBtf } from './btf.js';
 import { LoadError } from './errors.js';
 import { linkProgram, type LinkedProgram } from './link.js';
+import { logSettings, type LogOption } from './log.js';
 import { createMaps, type ConstantValue, type CreatedMap } from './maps.js';
 import { LoadedObject } from './object.js';
 import { Program } from './program.js';
@@ -41,6 +42,14 @@ export interface LoadOptions {
   logSize?: number;
   /** Object name used in kernel map names of global data (`NAME.rodata`); default the file name. */
   name?: string;
+  /**
+   * For an object that logs (`log.info(ctx, …)`): which log calls stay enabled, as TSBPF_LOG text
+   * (`'info'`, `'hello_world=debug,warn'`; blank = info) or a parsed filter — calls below it are
+   * removed by the verifier — and the default filter of `obj.logs()`. `false`: every log call
+   * disabled. Omitted: the object's built-in setting (info). Typical: `log: process.env.TSBPF_LOG`.
+   * Ignored for objects without log calls.
+   */
+  log?: LogOption;
 }
 
 /** Loads an object file (path) or object bytes. */
@@ -83,13 +92,14 @@ export function loadModel(obj: ObjectModel, options: LoadOptions = {}): LoadedOb
 function loadInto(obj: ObjectModel, o: LoadOptions, res: Resources): LoadedObject {
   const selected = selectPrograms(obj, o);
   const warnings: string[] = [];
+  const logs = logSettings(obj, o.log, o.constants); // a bad filter fails before anything is created
   let kbtf: KernelBtf | undefined;
   if ((o.btf ?? 'auto') !== 'off') {
     const r = loadObjectBtf(obj, { required: o.btf === 'required' });
     if (r.warning) warnings.push(r.warning);
     if (r.btf) kbtf = { ...r.btf, fd: res.fd(r.btf.fd) };
   }
-  const created = createMaps(obj, kbtf?.fd, { constants: o.constants, mapOptions: o.mapOptions, pinPath: o.pinPath, objectName: o.name ?? 'obj' }, res);
+  const created = createMaps(obj, kbtf?.fd, { constants: logs.constants, mapOptions: o.mapOptions, pinPath: o.pinPath, objectName: o.name ?? 'obj' }, res);
   const dataFds = new Map<string, number>();
   for (const m of created.values()) if (m.def.kind === 'data') dataFds.set(m.def.section, m.fd.value);
 
@@ -107,7 +117,7 @@ function loadInto(obj: ObjectModel, o: LoadOptions, res: Resources): LoadedObjec
   const maps = new Map<string, BpfMap>();
   for (const [name, m] of created) maps.set(name, wrapMap(m.fd, specOf(m), codecsOf(obj, m)));
   fillSlots(obj, o, created, programs);
-  return new LoadedObject(obj, programs, maps, kbtf?.fd, warnings);
+  return new LoadedObject(obj, programs, maps, kbtf?.fd, warnings, logs.filter);
 }
 
 function loadProgram(obj: ObjectModel, p: ObjectModel['programs'][number], linked: LinkedProgram, kbtf: KernelBtf | undefined, o: LoadOptions): Program {

@@ -6,6 +6,8 @@
 import type { BpfObject as ObjectModel, DataVariable } from '../object/index.js';
 import { BpfMap, ProgArray, QueueMap, codecFromBtf, type Codec } from '../maps/index.js';
 import { mapLookupElem, mapUpdateElem, type Fd } from '../sys/bpf.js';
+import type { LogFilter } from '../log/filter.js';
+import { LogReader, type LogReaderOptions } from '../log/reader.js';
 import { LoadError } from './errors.js';
 import type { Program } from './program.js';
 
@@ -13,6 +15,8 @@ export class LoadedObject {
   /** Notes about the load (e.g. BTF refused by the kernel and dropped). */
   readonly warnings: string[];
   private closed = false;
+  /** Log readers opened by logs(), closed (what is left delivered) before the maps. */
+  private readonly readers = new Set<LogReader>();
 
   constructor(
     /** The object model the programs and maps came from. */
@@ -22,8 +26,23 @@ export class LoadedObject {
     /** The object's BTF in the kernel, when it was loaded. */
     readonly btfFd: Fd | undefined,
     warnings: string[],
+    /** The filter the log level setting came from (loadObject's `log` option); false: logging disabled at load. */
+    readonly logFilter?: LogFilter | false,
   ) {
     this.warnings = warnings;
+  }
+
+  /**
+   * A reader of the object's log records (it must have log calls), filtered by `opts.filter` or
+   * else by the `log` option it was loaded with: `obj.logs().pipe(console)`, `for await (const r
+   * of obj.logs())`. close() the reader when done; close() of the object closes it too.
+   */
+  logs(opts: LogReaderOptions = {}): LogReader {
+    if (this.closed) throw new LoadError('this object was closed: its log ring buffer is gone');
+    const reader = LogReader.open(this, opts);
+    for (const r of this.readers) if (r.isClosed) this.readers.delete(r);
+    this.readers.add(reader);
+    return reader;
   }
 
   /** The program named `name`; the error lists the programs there are. */
@@ -106,8 +125,18 @@ export class LoadedObject {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    let failure: unknown;
+    for (const r of this.readers) {
+      try {
+        r.close(); // the last records and loss count go out first
+      } catch (e) {
+        failure ??= e; // a subscriber's error: the rest is still closed
+      }
+    }
+    this.readers.clear();
     for (const p of this.programs.values()) p.close();
     for (const m of this.maps.values()) m.close();
     this.btfFd?.close();
+    if (failure !== undefined) throw failure;
   }
 }

@@ -4,5 +4,6 @@ export { emitLogCall, emitLevelLoad, lostCounterFunction, logObjectParts, type L
 export { LogDecoder, lostNotice } from './decode.js';
 export { parseLogFilter, targetLevel, logEnabled, loadTimeLevels, unknownTargets, levelWord, LogFilterError, type LogFilter } from './filter.js';
 export { escapeControl, decodeValue, formatArg, formatTime, formatLine, formatJson, jsonValue, LEVEL_LABEL, type LogRecord, type LogValue } from './format.js';
-export { LogReader, toLogger, type LogReaderOptions, type LogSource, type LogReaderStats, type ObjectLogger } from './reader.js';
+export { LogEntry } from './record.js';
+export { LogReader, startLogger, toLogger, type LogReaderOptions, type LogSource, type LogHost, type LogReaderStats, type ObjectLogger } from './reader.js';
 export { logLoadConstants, lostCounter } from './setup.js';

@@ -2,22 +2,34 @@
  * LogReader: the ring buffer `tsbpf_logs` → LogRecord objects, filtered by TSBPF_LOG, with the
  * kernel's lost-record counter turned into `N log records lost` records (never silent).
  *
+ * Fast path: records are taken with RingBuffer.consumeRaw (no allocation per record by the ring
+ * reader); the site id is read from the ring, a site the filter hides is skipped there (its
+ * record is never decoded), and a shown one becomes a LogEntry holding only its argument words —
+ * message, values and Date are made when first asked for. The clock is read once per batch.
+ *
  * Losses happen only while the ring is full, i.e. while unread records are waiting; the reader
  * looks at the counter every time it has caught up with the producer (and when it is closed),
  * so every loss is reported after the records that were in the ring when it happened. The
  * counter is read through a read-only mapping of the object's `.bss` (no syscall).
+ *
+ * The log layer does not import the loader (the loader imports it: `loadObject(…, { log })`,
+ * `obj.logs()`); it reads a loaded object through the structural `LogHost`.
  */
-import type { LoadedObject } from '../loader/index.js';
+import type { BpfMap } from '../maps/index.js';
 import { RingBuffer, type MapSource } from '../maps/ringbuf.js';
+import type { BpfObject } from '../object/index.js';
 import { readLogMeta, type LogLevelName, type LogMeta } from '../object/log-meta.js';
 import { TsbpfError } from '../errors.js';
-import { LogDecoder, lostNotice } from './decode.js';
-import { logEnabled, parseLogFilter, type LogFilter } from './filter.js';
-import { jsonValue, formatLine, type LogRecord } from './format.js';
+import { LogDecoder, invalidLength, lostNotice } from './decode.js';
+import { parseLogFilter, type LogFilter } from './filter.js';
+import { formatLine, type LogRecord } from './format.js';
+import { LogEntry } from './record.js';
+import { readWords } from './site.js';
+import { jsonValue } from './text.js';
 import { lostCounter } from './setup.js';
 
 export interface LogReaderOptions {
-  /** A filter or TSBPF_LOG text; default `process.env.TSBPF_LOG` (unset → info). */
+  /** A filter or TSBPF_LOG text; default the one the object was loaded with (`log` option), else `process.env.TSBPF_LOG` (unset → info). */
   filter?: LogFilter | string;
   /** Clock for record times (tests). */
   now?: () => Date;
@@ -30,6 +42,15 @@ export interface LogSource {
   readLost: () => bigint;
   /** Releases what readLost uses. */
   release?: () => void;
+}
+
+/** What LogReader.open needs of a loaded object (a LoadedObject has it). */
+export interface LogHost {
+  readonly model: BpfObject;
+  readonly maps: ReadonlyMap<string, BpfMap>;
+  readGlobal(name: string): unknown;
+  /** The filter the object's log levels were set from at load; false: logging was disabled at load. */
+  readonly logFilter?: LogFilter | false;
 }
 
 export interface LogReaderStats {
@@ -54,7 +75,9 @@ export interface ObjectLogger {
   trace?(obj: object, msg: string): void;
 }
 
+/** Records taken per ring read: the loss check and batch delivery happen at least this often. */
 const BATCH = 4096;
+const DENSE_IDS = 65536;
 
 export class LogReader implements AsyncIterable<LogRecord> {
   readonly meta: LogMeta;
@@ -62,31 +85,65 @@ export class LogReader implements AsyncIterable<LogRecord> {
   readonly stats: LogReaderStats = { received: 0, delivered: 0, filtered: 0, invalid: 0, lost: 0 };
   private readonly rb: RingBuffer;
   private readonly decoder: LogDecoder;
-  private readonly now: () => Date;
+  private readonly clock: () => number;
   private readonly src: LogSource;
   private queue: LogRecord[] = [];
   private head = 0;
   private lostSeen = 0n;
-  private batchTime = 0;
+  private batchMs = 0;
   private closed = false;
+  /** close() was called from inside a record callback: finished when the ring read returns. */
+  private closeWanted = false;
+  private draining = false;
   private sink?: (r: LogRecord) => void;
+  /** After each ring read (batch subscribers). */
+  private flush?: () => void;
+  /** Where records go: the queue (next/iterator) or the subscriber. */
+  private emit: (r: LogRecord) => void;
+  /** The raw-record handler given to the ring reader (bound once). */
+  private readonly take: (view: DataView, off: number, len: number, bytes: Uint8Array) => void;
 
   constructor(src: LogSource, opts: LogReaderOptions = {}) {
     this.src = src;
     this.meta = src.meta;
     this.filter = typeof opts.filter === 'object' ? opts.filter : parseLogFilter(opts.filter ?? process.env.TSBPF_LOG);
-    this.now = opts.now ?? (() => new Date());
-    this.decoder = new LogDecoder(src.meta);
+    const now = opts.now;
+    this.clock = now ? () => now().getTime() : Date.now;
+    this.decoder = new LogDecoder(src.meta, this.filter);
+    this.emit = (r) => void this.queue.push(r);
+    const { dense, sparse } = this.decoder;
+    const stats = this.stats;
+    this.take = (view, off, len, bytes) => {
+      stats.received++;
+      const id = len >= 4 ? view.getUint32(off, true) : -1;
+      const site = id < 0 ? undefined : id < DENSE_IDS ? dense[id] : sparse.get(id);
+      if (site !== undefined && len >= site.size) {
+        if (!site.enabled) return void stats.filtered++;
+        stats.delivered++;
+        const e = new LogEntry(site, this.batchMs);
+        readWords(site, e, view, bytes, off);
+        this.emit(e);
+        return;
+      }
+      stats.invalid++;
+      this.emit(site ? invalidLength(site, len, this.batchMs) : this.decoder.read(view, bytes, off, len, this.batchMs));
+    };
     this.rb = RingBuffer.open(src.ring);
   }
 
-  /** A reader for a loaded object that logs (throws when it has no `.tsbpf.log`). */
-  static open(obj: LoadedObject, opts: LogReaderOptions = {}): LogReader {
+  /**
+   * A reader for a loaded object that logs (throws when it has no `.tsbpf.log`, or when it was
+   * loaded with `log: false`). The filter defaults to the one it was loaded with.
+   */
+  static open(obj: LogHost, opts: LogReaderOptions = {}): LogReader {
     const meta = readLogMeta(obj.model.elf);
     if (!meta) throw new TsbpfError('LOG', 'this object has no log calls (no .tsbpf.log section)');
+    if (obj.logFilter === false) throw new TsbpfError('LOG', 'logging was disabled when this object was loaded (log: false): its log calls were removed', 'load it with log: process.env.TSBPF_LOG (or a level) to read its records');
+    const ringMap = obj.maps.get(meta.ringbuf);
+    if (!ringMap) throw new TsbpfError('LOG', `the log ring buffer '${meta.ringbuf}' was not loaded`, 'the object is inconsistent: rebuild it');
     const lost = lostCounter(obj, meta.lost);
     try {
-      return new LogReader({ meta, ring: obj.map(meta.ringbuf), readLost: lost.read, release: lost.close }, opts);
+      return new LogReader({ meta, ring: ringMap, readLost: lost.read, release: lost.close }, { ...opts, filter: opts.filter ?? (obj.logFilter || undefined) });
     } catch (e) {
       lost.close();
       throw e;
@@ -95,37 +152,50 @@ export class LogReader implements AsyncIterable<LogRecord> {
 
   /** The next record (or loss report) available now, else undefined. */
   next(): LogRecord | undefined {
-    if (this.head === this.queue.length && !this.closed) this.fill();
+    if (this.head === this.queue.length && !this.closed && !this.sink) this.fill();
     if (this.head === this.queue.length) return undefined;
     const r = this.queue[this.head++]!;
     if (this.head === this.queue.length) this.queue = [], this.head = 0;
     return r;
   }
 
-  /** Takes up to BATCH records from the ring; when caught up, looks at the lost counter. */
-  private fill(): void {
-    this.batchTime = this.now().getTime(); // one clock read per batch: its records were all taken from the ring now
-    const n = this.rb.consume((rec) => this.accept(rec), BATCH);
-    if (n < BATCH) this.checkLost();
+  /** One ring read of up to BATCH records; returns true when it caught up (and looked at the lost counter). */
+  private fill(): boolean {
+    this.batchMs = this.clock(); // one clock read per batch: its records were all taken from the ring now
+    let n: number;
+    this.draining = true;
+    try {
+      n = this.rb.consumeRaw(this.take, BATCH);
+    } finally {
+      this.draining = false;
+      this.flush?.();
+    }
+    if (this.closeWanted) {
+      this.closeWanted = false;
+      this.close();
+      return true;
+    }
+    if (n < BATCH) {
+      this.checkLost();
+      this.flush?.();
+      return true;
+    }
+    return false;
   }
 
-  private accept(rec: Uint8Array): void {
-    this.stats.received++;
-    const r = this.decoder.decode(rec, new Date(this.batchTime));
-    if (r.id === undefined) this.stats.invalid++;
-    else if (!logEnabled(this.filter, r.level, r.target)) return void this.stats.filtered++;
-    else this.stats.delivered++;
-    this.queue.push(r);
+  /** Everything available now (subscribers). */
+  private drain(): void {
+    while (!this.closed && !this.fill());
   }
 
-  /** Reads the counter now; queues `N log records lost` when it moved. Returns the new losses. */
+  /** Reads the counter now; hands out `N log records lost` when it moved. Returns the new losses. */
   checkLost(): number {
     const v = this.src.readLost();
     if (v <= this.lostSeen) return 0;
     const n = Number(v - this.lostSeen);
     this.lostSeen = v;
     this.stats.lost += n;
-    this.queue.push(lostNotice(this.now(), n));
+    this.emit(lostNotice(new Date(this.clock()), n));
     return n;
   }
 
@@ -145,33 +215,66 @@ export class LogReader implements AsyncIterable<LogRecord> {
   }
 
   /**
-   * Hands every record to `fn` as it arrives, in batches per wake-up. close() delivers what is
-   * left. An error thrown by `fn` stops delivery and goes to `onError` (default: rethrown).
+   * Hands every record to `fn` as it is taken from the ring (each wake-up drains the ring), until
+   * close(), which delivers what is left. An error thrown by `fn` stops delivery and goes to
+   * `onError` (default: rethrown).
    */
-  subscribe(fn: (r: LogRecord) => void, onError: (e: Error) => void = (e) => { throw e; }): void {
+  subscribe(fn: (r: LogRecord) => void, onError: (e: Error) => void = (e) => { throw e; }): this {
+    this.start(fn, undefined, onError);
+    return this;
+  }
+
+  /**
+   * subscribe() a batch at a time: `fn` gets the records of each ring read (up to 4096; loss
+   * reports included) as one array — e.g. to write them with one call.
+   */
+  subscribeBatch(fn: (records: LogRecord[]) => void, onError: (e: Error) => void = (e) => { throw e; }): this {
+    let batch: LogRecord[] = [];
+    const flush = (): void => {
+      if (batch.length === 0) return;
+      const b = batch;
+      batch = [];
+      fn(b);
+    };
+    this.start((r) => void batch.push(r), flush, onError);
+    return this;
+  }
+
+  private start(fn: (r: LogRecord) => void, flush: (() => void) | undefined, onError: (e: Error) => void): void {
     if (this.sink) throw new TsbpfError('LOG', 'this log reader already has a subscriber');
     this.sink = fn;
+    this.flush = flush;
+    this.emit = fn;
+    const stop = (e: unknown): void => {
+      if (this.sink === fn) this.sink = this.flush = undefined;
+      this.emit = (r) => void this.queue.push(r);
+      onError(e instanceof Error ? e : new Error(String(e)));
+    };
+    try {
+      // Records an iterator or next() left queued come first.
+      while (this.head < this.queue.length) fn(this.queue[this.head++]!);
+      this.queue = [];
+      this.head = 0;
+      flush?.();
+    } catch (e) {
+      stop(e);
+      return;
+    }
     const pump = async (): Promise<void> => {
       while (!this.closed && this.sink === fn) {
-        this.deliver();
+        this.drain();
         await this.wait();
       }
     };
-    pump().catch((e: unknown) => {
-      this.sink = undefined;
-      onError(e instanceof Error ? e : new Error(String(e)));
-    });
+    pump().catch(stop);
   }
 
-  private deliver(): void {
-    const fn = this.sink;
-    if (!fn) return;
-    for (let r = this.next(); r; r = this.next()) fn(r);
-  }
-
-  /** Sends records to a logger: pino-style (`logger.info({ target, file, line, args }, message)`) or `console` (formatted lines). */
-  pipe(logger: ObjectLogger | Console, onError?: (e: Error) => void): void {
-    this.subscribe(toLogger(logger), onError);
+  /**
+   * Sends records to a logger: pino-style (`logger.info({ target, file, line, args }, message)`) or
+   * `console` (formatted lines). Returns the reader (close it to stop).
+   */
+  pipe(logger: ObjectLogger | Console, onError?: (e: Error) => void): this {
+    return this.subscribe(toLogger(logger), onError);
   }
 
   get isClosed(): boolean {
@@ -180,22 +283,37 @@ export class LogReader implements AsyncIterable<LogRecord> {
 
   /**
    * Takes what is still in the ring and the final loss count (delivered to the subscriber, or left
-   * for the iterator), then unmaps the ring. The maps belong to the loaded object.
+   * for the iterator), then unmaps the ring. The maps belong to the loaded object. Called from a
+   * record callback, it finishes when the current batch has been handed out.
    */
   close(): void {
     if (this.closed) return;
+    if (this.draining) {
+      this.closeWanted = true;
+      return;
+    }
     try {
-      this.fill();
-      while (this.rb.consume((rec) => this.accept(rec), BATCH) > 0) this.batchTime = this.now().getTime();
+      while (!this.fill());
       this.checkLost();
-      this.closed = true;
-      this.deliver();
+      this.flush?.();
     } finally {
       this.closed = true;
       this.rb.close();
       this.src.release?.();
     }
   }
+}
+
+/**
+ * Starts printing an object's log records: `startLogger(bpf)` sends them to `console` as
+ * `[2024-06-08T04:24:21Z INFO  hello_world] received a packet` lines, or give a pino-style logger.
+ * Returns the reader (close() it — or close the object — to print what is left and stop), or
+ * undefined when the object has no log calls or was loaded with `log: false`.
+ */
+export function startLogger(obj: LogHost & { logs?: (o?: LogReaderOptions) => LogReader }, logger: ObjectLogger | Console = console, opts: LogReaderOptions = {}): LogReader | undefined {
+  if (obj.logFilter === false || !readLogMeta(obj.model.elf)) return undefined;
+  const reader = obj.logs ? obj.logs(opts) : LogReader.open(obj, opts);
+  return reader.pipe(logger);
 }
 
 const CONSOLE_METHOD: Record<LogLevelName, 'error' | 'warn' | 'info' | 'debug'> = { error: 'error', warn: 'warn', info: 'info', debug: 'debug', trace: 'debug' };

@@ -2,7 +2,6 @@
  * What a loader and a reader need around the log table: the load-time level setting as a
  * `constants` entry for loadObject, and a reader for the lost-record counter.
  */
-import type { LoadedObject } from '../loader/index.js';
 import { codecFromBtf } from '../maps/index.js';
 import type { BpfObject, DataVariable } from '../object/index.js';
 import type { LogMeta } from '../object/log-meta.js';
@@ -10,6 +9,7 @@ import { TsbpfError } from '../errors.js';
 import { fdNum } from '../sys/bpf.js';
 import { Mapping, PROT_READ, pageSize } from '../sys/mmap.js';
 import { loadTimeLevels, type LogFilter } from './filter.js';
+import type { LogHost } from './reader.js';
 
 function variable(model: BpfObject, name: string, what: string): { map: string; v: DataVariable; valueSize: number } {
   for (const m of model.maps) {
@@ -46,7 +46,7 @@ export function logLoadConstants(model: BpfObject, meta: LogMeta, filter: LogFil
  * Reads the u64 lost counter: through a read-only mapping of its data map when the kernel allows
  * it (global data maps are BPF_F_MMAPABLE: a plain memory load per check), else by map lookup.
  */
-export function lostCounter(obj: LoadedObject, name: string): { read: () => bigint; close: () => void } {
+export function lostCounter(obj: Pick<LogHost, 'model' | 'maps' | 'readGlobal'>, name: string): { read: () => bigint; close: () => void } {
   const { map, v, valueSize } = variable(obj.model, name, 'lost counter');
   if (v.size !== 8) throw new TsbpfError('LOG', `lost counter '${name}' is ${v.size} bytes, not a u64`, 'the object is inconsistent: rebuild it');
   const loaded = obj.maps.get(map);

@@ -172,6 +172,7 @@ test('random records against a table with every kind: always a record, never a c
     site(0, 'a={} b={:x} c={:X} d={}', ['u8', 'i16', 'u32', 'i64']),
     site(1, '{:ip} {:ip} {:mac} {}', ['be32', 'u8[16]', 'u8[6]', 'bool']),
     site(2, '{} {:x} {}', ['u8[5]', 'u8[3]', 'char[12]']),
+    site(3, 'q"\\{}"\t{:X}', ['char[8]', 'i16']),
   ];
   const d = new LogDecoder(meta(sites.map((s) => s.site)));
   let seed = 1;
@@ -179,9 +180,55 @@ test('random records against a table with every kind: always a record, never a c
   for (let i = 0; i < 20000; i++) {
     const rec = Uint8Array.from({ length: rnd(48) }, () => rnd(256));
     if (rec.length >= 4 && rnd(4) > 0) rec.set([rnd(4), 0, 0, 0]);
+    if (rec.length >= 7 && rec[0] === 3 && rnd(2)) rec.set([0x22, 0x5c, 0x1b], 4); // ", \\, ESC in the text
     const r = d.decode(rec, T);
     assert.equal(typeof r.message, 'string');
     assert.doesNotMatch(formatLine(r), /[\x00-\x1f\x7f-\x9f\u202a-\u202e]/, JSON.stringify([...rec]));
     JSON.parse(formatJson(r));
+    // The reader's lazy records (LogEntry, formatted from their words) print the same text and JSON.
+    const e = d.read(new DataView(rec.buffer), rec, 0, rec.length, T.getTime());
+    assert.equal(formatLine(e), formatLine(r));
+    assert.equal(formatJson(e), formatJson(r), JSON.stringify([...rec]));
+    assert.deepEqual(e.args, r.args);
   }
+});
+
+test('integers print exactly on every path (int32 fast path, 9-digit halves, BigInt above 2^53)', () => {
+  const le = (v: bigint, size: number) => Uint8Array.from({ length: size }, (_, i) => Number((BigInt.asUintN(8 * size, v) >> BigInt(8 * i)) & 0xffn));
+  const edges = [0n, 1n, 9n, 10n, 999_999_999n, 1_000_000_000n, 2n ** 31n - 1n, 2n ** 31n, 2n ** 32n - 1n, 2n ** 32n, 10n ** 15n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 1n];
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 4);
+  const randoms = Array.from({ length: 2000 }, () => (BigInt(rnd()) << 40n) ^ (BigInt(rnd()) << 20n) ^ BigInt(rnd()) ^ (BigInt(rnd() & 3) << 62n));
+  for (const v of [...edges, ...randoms, ...randoms.map((x) => x >> BigInt(rnd() % 60))]) {
+    const u = BigInt.asUintN(64, v), s = BigInt.asIntN(64, v);
+    assert.equal(formatArg('u64', '', le(v, 8)), u.toString(), `u64 ${u}`);
+    assert.equal(formatArg('i64', '', le(v, 8)), s.toString(), `i64 ${s}`);
+    assert.equal(formatArg('u64', 'x', le(v, 8)), u.toString(16));
+    assert.equal(formatArg('i64', 'X', le(v, 8)), u.toString(16).toUpperCase());
+    assert.equal(decodeValue('u64', le(v, 8)), u);
+    assert.equal(decodeValue('i64', le(v, 8)), s);
+    const u32 = BigInt.asUintN(32, v), i32 = BigInt.asIntN(32, v);
+    assert.equal(formatArg('u32', '', le(v, 4)), u32.toString());
+    assert.equal(formatArg('i32', '', le(v, 4)), i32.toString());
+    assert.equal(formatArg('i32', 'x', le(v, 4)), u32.toString(16));
+    assert.equal(decodeValue('u32', le(v, 4)), Number(u32));
+  }
+});
+
+test('line prefixes are cached per second, target, level and colour without mixing them up', () => {
+  const base: LogRecord = { time: T, level: 'info', target: 'a', message: 'm', args: [], file: '', line: 0 };
+  const lines = [];
+  for (const time of [T, new Date(T.getTime() + 1), new Date(T.getTime() + 1000), T]) {
+    for (const target of ['a', 'b\x1b']) {
+      for (const level of ['error', 'info'] as const) {
+        for (const color of [false, true]) lines.push(formatLine({ ...base, time, target, level }, { color }).replace(/\x1b\[[0-9;]*m/g, ''));
+      }
+    }
+  }
+  const want = (sec: string, t: string, l: string) => `[2024-06-08T04:24:${sec}Z ${l} ${t}] m`;
+  const expect = [];
+  for (const sec of ['21', '21', '22', '21']) {
+    for (const t of ['a', 'b\\x1b']) for (const l of ['ERROR', 'INFO ']) expect.push(want(sec, t, l), want(sec, t, l));
+  }
+  assert.deepEqual(lines, expect);
 });

@@ -1,7 +1,7 @@
 /** Typed errors (no kernel): errno names and hints, and finding the cause in verifier logs. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { E, SysError, VerifierError, diagnoseVerifierLog, errnoName, hintFor } from '../../src/sys/errors.js';
+import { E, SysError, VerifierError, diagnoseVerifierLog, errnoName, hintFor, lockdownMode } from '../../src/sys/errors.js';
 import { TsbpfError, describeError } from '../../src/errors.js';
 import { parseCpuList } from '../../src/sys/bpf-cpus.js';
 
@@ -22,7 +22,9 @@ test('hints: privileges, ids, pins, full maps, sizes', () => {
   const asRoot = process.getuid?.() === 0;
   assert.match(hintFor('socket(AF_NETLINK)', E.EPERM)!, /CAP_BPF and CAP_NET_ADMIN/);
   assert.match(hintFor('bpf(BPF_MAP_UPDATE_ELEM) for map \'x.rodata\'', E.EPERM)!, /frozen/);
-  assert.match(hintFor('bpf(BPF_PROG_LOAD)', E.EPERM)!, asRoot ? /RLIMIT_MEMLOCK|ulimit -l/ : /CAP_BPF/);
+  // Root getting EPERM: lockdown when the kernel is locked down (it is named), else memlock.
+  const rootHint = lockdownMode() ? new RegExp(`lockdown mode '${lockdownMode()}'`) : /RLIMIT_MEMLOCK|ulimit -l/;
+  assert.match(hintFor('bpf(BPF_PROG_LOAD)', E.EPERM)!, asRoot ? rootHint : /CAP_BPF/);
   assert.match(hintFor('bpf(BPF_MAP_GET_FD_BY_ID) for map id 4', E.ENOENT)!, /unloaded/);
   assert.match(hintFor('bpf(BPF_OBJ_GET) for \'/sys/fs/bpf/x\'', E.ENOENT)!, /nothing is pinned/);
   assert.match(hintFor('bpf(BPF_MAP_UPDATE_ELEM)', E.E2BIG)!, /full/);
