@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TsbpfError } from '../errors.js';
 import { KERNEL } from '../compiler/builtins.js';
+import { ATTACHABLE_TEMPLATE_TYPES, NOT_RUNNABLE_TEMPLATE_TYPES } from '../attach/supported.js';
 
 export interface ProgramTypeInfo {
   /** The name in aya-template's list (and `--type`). */
@@ -24,31 +25,34 @@ export interface ProgramTypeInfo {
 
 /** aya-template's program types (cargo generate's prompt order); xdp is the default. */
 export const PROGRAM_TYPES: readonly ProgramTypeInfo[] = [
-  { name: 'cgroup_skb', section: 'cgroup_skb/ingress', declaration: 'cgroupSkb()', context: 'struct __sk_buff', attach: 'BPF_LINK_CREATE on a cgroup fd (BPF_CGROUP_INET_INGRESS/EGRESS)' },
-  { name: 'cgroup_sockopt', section: 'cgroup/getsockopt', declaration: 'cgroupSockopt()', context: 'struct bpf_sockopt', attach: 'BPF_LINK_CREATE on a cgroup fd (BPF_CGROUP_GETSOCKOPT/SETSOCKOPT)' },
-  { name: 'cgroup_sysctl', section: 'cgroup/sysctl', declaration: 'cgroupSysctl()', context: 'struct bpf_sysctl', attach: 'BPF_LINK_CREATE on a cgroup fd (BPF_CGROUP_SYSCTL)' },
-  { name: 'classifier', section: 'classifier', declaration: 'classifier()', context: 'struct __sk_buff', attach: 'a tc clsact filter over rtnetlink, or a TCX link (BPF_TCX_INGRESS/EGRESS)' },
+  { name: 'cgroup_skb', section: 'cgroup_skb/ingress', declaration: 'cgroupSkb("ingress" | "egress", …)', context: 'struct __sk_buff', attach: 'BPF_LINK_CREATE on a cgroup fd (BPF_CGROUP_INET_INGRESS/EGRESS)' },
+  { name: 'cgroup_sockopt', section: 'cgroup/getsockopt', declaration: 'cgroupSockopt("getsockopt" | "setsockopt", …)', context: 'struct bpf_sockopt', attach: 'BPF_LINK_CREATE on a cgroup fd (BPF_CGROUP_GETSOCKOPT/SETSOCKOPT)' },
+  { name: 'cgroup_sysctl', section: 'cgroup/sysctl', declaration: 'cgroupSysctl(…)', context: 'struct bpf_sysctl', attach: 'BPF_LINK_CREATE on a cgroup fd (BPF_CGROUP_SYSCTL)' },
+  { name: 'classifier', section: 'tc', declaration: 'tc(…)', context: 'struct __sk_buff', attach: 'a tc clsact filter over rtnetlink, or a TCX link (BPF_TCX_INGRESS/EGRESS)' },
   { name: 'fentry', section: 'fentry/FUNCTION', declaration: 'fentry("function", …)', context: "the traced function's arguments (from vmlinux BTF)", attach: 'BPF_LINK_CREATE / BPF_RAW_TRACEPOINT_OPEN with the vmlinux BTF id' },
   { name: 'fexit', section: 'fexit/FUNCTION', declaration: 'fexit("function", …)', context: "the traced function's arguments and return value (from vmlinux BTF)", attach: 'BPF_LINK_CREATE / BPF_RAW_TRACEPOINT_OPEN with the vmlinux BTF id' },
   { name: 'kprobe', section: 'kprobe', declaration: 'kprobe("function", …)', context: 'struct pt_regs', attach: 'perf_event_open on the kprobe PMU, then BPF_LINK_CREATE (BPF_PERF_EVENT)' },
   { name: 'kretprobe', section: 'kretprobe', declaration: 'kretprobe("function", …)', context: 'struct pt_regs', attach: 'perf_event_open on the kprobe PMU (retprobe bit), then BPF_LINK_CREATE' },
   { name: 'lsm', section: 'lsm/HOOK', declaration: 'lsm("hook", …)', context: "the LSM hook's arguments (from vmlinux BTF)", attach: 'BPF_LINK_CREATE (BPF_LSM_MAC) on a kernel booted with lsm=…,bpf' },
-  { name: 'perf_event', section: 'perf_event', declaration: 'perfEvent()', context: 'struct bpf_perf_event_data', attach: 'perf_event_open (e.g. a CPU clock sampler) on every CPU, then BPF_LINK_CREATE' },
+  { name: 'perf_event', section: 'perf_event', declaration: 'perfEvent(…)', context: 'struct bpf_perf_event_data', attach: 'perf_event_open (e.g. a CPU clock sampler) on every CPU, then BPF_LINK_CREATE' },
   { name: 'raw_tracepoint', section: 'raw_tracepoint/NAME', declaration: 'rawTracepoint("name", …)', context: 'struct bpf_raw_tracepoint_args', attach: 'BPF_RAW_TRACEPOINT_OPEN' },
-  { name: 'sk_msg', section: 'sk_msg', declaration: 'skMsg()', context: 'struct sk_msg_md', attach: 'BPF_PROG_ATTACH to a sockmap/sockhash (and those map kinds)' },
-  { name: 'sock_ops', section: 'sockops', declaration: 'sockOps()', context: 'struct bpf_sock_ops', attach: 'BPF_LINK_CREATE on a cgroup fd (BPF_CGROUP_SOCK_OPS)' },
-  { name: 'socket_filter', section: 'socket', declaration: 'socketFilter()', context: 'struct __sk_buff', attach: 'setsockopt(SO_ATTACH_BPF) on a socket' },
+  { name: 'sk_msg', section: 'sk_msg', declaration: 'skMsg(…)', context: 'struct sk_msg_md', attach: 'BPF_PROG_ATTACH to a sockmap/sockhash (and those map kinds)' },
+  { name: 'sock_ops', section: 'sockops', declaration: 'sockOps(…)', context: 'struct bpf_sock_ops', attach: 'BPF_LINK_CREATE on a cgroup fd (BPF_CGROUP_SOCK_OPS)' },
+  { name: 'socket_filter', section: 'socket', declaration: 'socketFilter(…)', context: 'struct __sk_buff', attach: 'setsockopt(SO_ATTACH_BPF) on a socket' },
   { name: 'tp_btf', section: 'tp_btf/NAME', declaration: 'tpBtf("name", …)', context: "the tracepoint's arguments (from vmlinux BTF)", attach: 'BPF_LINK_CREATE / BPF_RAW_TRACEPOINT_OPEN with the vmlinux BTF id' },
-  { name: 'tracepoint', section: 'tracepoint/CATEGORY/NAME', declaration: 'tracepoint("category", "name", …)', context: "the tracepoint's record (its tracefs format file)", attach: 'perf_event_open on the tracepoint id from tracefs, then BPF_LINK_CREATE' },
-  { name: 'uprobe', section: 'uprobe', declaration: 'uprobe("binary", "symbol", …)', context: 'struct pt_regs', attach: "perf_event_open on the uprobe PMU with the symbol's file offset, then BPF_LINK_CREATE" },
-  { name: 'uretprobe', section: 'uretprobe', declaration: 'uretprobe("binary", "symbol", …)', context: 'struct pt_regs', attach: 'perf_event_open on the uprobe PMU (retprobe bit), then BPF_LINK_CREATE' },
-  { name: 'xdp', section: 'xdp', declaration: 'xdp()', context: 'struct xdp_md (XdpContext)', attach: 'BPF_LINK_CREATE on an interface (attachXdp)' },
+  { name: 'tracepoint', section: 'tracepoint/CATEGORY/NAME', declaration: 'tracepoint("category/name", …)', context: "the tracepoint's record (its tracefs format file)", attach: 'perf_event_open on the tracepoint id from tracefs, then BPF_LINK_CREATE' },
+  { name: 'uprobe', section: 'uprobe', declaration: 'uprobe("binary:symbol", …)', context: 'struct pt_regs', attach: "perf_event_open on the uprobe PMU with the symbol's file offset, then BPF_LINK_CREATE" },
+  { name: 'uretprobe', section: 'uretprobe', declaration: 'uretprobe("binary:symbol", …)', context: 'struct pt_regs', attach: 'perf_event_open on the uprobe PMU (retprobe bit), then BPF_LINK_CREATE' },
+  { name: 'xdp', section: 'xdp', declaration: 'xdp(…)', context: 'struct xdp_md (XdpContext)', attach: 'BPF_LINK_CREATE on an interface (attachXdp)' },
 ];
 
 export const DEFAULT_PROGRAM_TYPE = 'xdp';
 
-/** Program types src/attach can attach today (`attachXdp`). */
-const ATTACHABLE = new Set(['xdp']);
+/**
+ * Program types src/attach can attach: those `attachProgram` attaches from the section, and those
+ * a user program attaches itself (a socket filter on its own socket), as a generated project does.
+ */
+const ATTACHABLE = new Set([...ATTACHABLE_TEMPLATE_TYPES, ...Object.keys(NOT_RUNNABLE_TEMPLATE_TYPES)]);
 
 /** The folder holding the project templates (templates/ of the tsbpf package). */
 export function templatesDir(): string {

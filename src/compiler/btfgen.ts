@@ -6,11 +6,12 @@
 import { BtfBuilder } from '../btf/builder.js';
 import { LINKAGE_GLOBAL, LINKAGE_STATIC } from '../btf/types.js';
 import { XDP_MD } from './builtins.js';
+import { ctxDesc } from './contexts.js';
 import type { FuncInfo } from './typed.js';
-import { type IntTy, type StructDef, type Ty, sizeOf } from './types.js';
+import { type CtxName, INT, type IntTy, type StructDef, type Ty, sizeOf } from './types.js';
 
 const C_NAMES: Record<string, [string, boolean]> = {
-  u8: ['unsigned char', false], u16: ['unsigned short', false], u32: ['unsigned int', false], u64: ['unsigned long long', false],
+  char: ['char', true], u8: ['unsigned char', false], u16: ['unsigned short', false], u32: ['unsigned int', false], u64: ['unsigned long long', false],
   i8: ['signed char', true], i16: ['short', true], i32: ['int', true], i64: ['long long', true],
   be16: ['unsigned short', false], be32: ['unsigned int', false], be64: ['unsigned long long', false],
 };
@@ -18,11 +19,12 @@ const C_NAMES: Record<string, [string, boolean]> = {
 export class BtfTypes {
   readonly b = new BtfBuilder();
   private readonly structs = new Map<StructDef, number>();
-  private ctxPtrId = 0;
+  private readonly ctxPtrIds = new Map<string, number>();
   private intId = 0;
 
   int(t: IntTy): number {
     const [cname, signed] = C_NAMES[t.name];
+    if (t.name === 'char') return this.b.addInt('char', 1, { signed: true }); // C's char: text
     return this.b.addTypedef(t.name, this.b.addInt(cname, t.bits / 8, { signed }));
   }
 
@@ -39,7 +41,7 @@ export class BtfTypes {
       case 'ref':
         return this.ty(t.inner);
       case 'ctx':
-        return this.ctxPtr();
+        return this.ctxPtr(t.ctx);
       default:
         return 0;
     }
@@ -61,14 +63,21 @@ export class BtfTypes {
     return id;
   }
 
-  ctxPtr(): number {
-    return (this.ctxPtrId ||= this.b.addPtr(this.struct(XDP_MD)));
+  /** A pointer to the context's C struct (`struct xdp_md *`, `struct __sk_buff *`, `struct pt_regs *`, `u64 *`). */
+  ctxPtr(name: CtxName): number {
+    const d = ctxDesc(name);
+    let id = this.ctxPtrIds.get(d.cStruct);
+    if (id === undefined) {
+      id = this.b.addPtr(d.cStruct === 'u64' ? this.int(INT.u64) : this.struct(ctxStruct(name)));
+      this.ctxPtrIds.set(d.cStruct, id);
+    }
+    return id;
   }
 
   /** `int NAME(struct xdp_md *ctx)` for a program. */
-  programFunc(name: string, ctxName: string): number {
+  programFunc(name: string, ctxName: string, ctx: CtxName): number {
     this.intId ||= this.b.addInt('int', 4, { signed: true });
-    const proto = this.b.addFuncProto(this.intId, [{ name: ctxName, type: this.ctxPtr() }]);
+    const proto = this.b.addFuncProto(this.intId, [{ name: ctxName, type: this.ctxPtr(ctx) }]);
     return this.b.addFunc(name, proto, LINKAGE_GLOBAL);
   }
 
@@ -89,4 +98,19 @@ export class BtfTypes {
   string(n: number): number {
     return this.b.addArray(this.b.addConst(this.b.addInt('char', 1, { signed: true })), n);
   }
+}
+
+const ctxStructs = new Map<string, StructDef>();
+
+/** The context's C struct for BTF: its C name and size, our fields under their C names. */
+function ctxStruct(name: CtxName): StructDef {
+  const d = ctxDesc(name);
+  if (d.cStruct === 'xdp_md') return XDP_MD;
+  let def = ctxStructs.get(d.cStruct);
+  if (!def) {
+    const cname = (n: string): string => n.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    def = { name: d.cStruct, size: d.cSize, align: 8, builtin: true, pos: 0, fields: d.fields.map((x) => ({ name: cname(x.name), ty: x.ty, offset: x.offset, readonly: true })) };
+    ctxStructs.set(d.cStruct, def);
+  }
+  return def;
 }

@@ -4,19 +4,22 @@
  * module itself, without reading files). test/compiler/kernel-api.test.ts parses src/kernel with
  * our parser and checks that both agree: same names, same constants, same struct fields.
  */
+import { CONTEXTS, PT_REGS } from './contexts.js';
+import { PROGRAM_KINDS, type ProgKind } from './program-kinds.js';
 import { INT, type IntTy, type MapKind, type StructDef, type Ty, layoutStruct } from './types.js';
 
 export type Builtin =
   | { k: 'type'; ty: Ty }
-  /** Generic type constructors: FixedArray<T, N>, Ref<V>, MapValue<V>. */
-  | { k: 'generic'; name: 'FixedArray' | 'Ref' | 'MapValue' }
+  /** Generic type constructors: FixedArray<T, N>, Ref<V>, MapValue<V>, TracepointContext<Record>. */
+  | { k: 'generic'; name: 'FixedArray' | 'Ref' | 'MapValue' | 'TracepointContext' }
   /** Types that exist for editors only (Program, MapOptions, …): importable, not usable in code. */
   | { k: 'editorType' }
   | { k: 'enum'; members: Map<string, bigint> }
   | { k: 'const'; value: bigint }
   | { k: 'fn'; name: string }
   | { k: 'mapClass'; kind: MapKind; typeArgs: 0 | 1 | 2 }
-  | { k: 'program'; prog: 'xdp' }
+  /** A program declaration (`xdp`, `tc`, `kprobe`, …): program-kinds.ts. */
+  | { k: 'program'; prog: ProgKind }
   /** `log`: `log.info(ctx, "format {}", …)` and the other levels (check-log.ts), `log.configure({…})`. */
   | { k: 'log' };
 
@@ -76,12 +79,29 @@ function fibLookup(): StructDef {
 }
 export const FIB_LOOKUP = fibLookup();
 
-/** struct xdp_md as the kernel defines it: XdpContext's fields and the BTF of the program argument. */
+/** struct xdp_md as the kernel defines it: the BTF of an XDP program's argument. */
 export const XDP_MD = struct('xdp_md', [
   ['data', u32], ['data_end', u32], ['data_meta', u32], ['ingress_ifindex', u32], ['rx_queue_index', u32], ['egress_ifindex', u32],
 ]);
-/** XdpContext properties → xdp_md offsets (`len` is computed from data and data_end). */
-export const XDP_CTX_FIELDS: Record<string, number> = { ingressIfindex: 12, rxQueueIndex: 16, egressIfindex: 20 };
+
+/**
+ * Well-known tracepoint records (tracefs events/CATEGORY/NAME/format), the fields after the
+ * 8-byte common header — what `TracepointContext<T>` reads. Laid out by C rules from offset 8,
+ * which gives the format file's offsets.
+ */
+const i32 = INT.i32, i64 = INT.i64, u64 = INT.u64, char = INT.char;
+export const TRACE_FORMATS: Record<string, StructDef> = {
+  SysEnterOpenat: struct('SysEnterOpenat', [['__syscall_nr', i32], ['dfd', i64], ['filename', u64], ['flags', i64], ['mode', u64]]),
+  SysExit: struct('SysExit', [['__syscall_nr', i32], ['ret', i64]]),
+  RawSysEnter: struct('RawSysEnter', [['id', i64], ['args', arr(u64, 6)]]),
+  RawSysExit: struct('RawSysExit', [['id', i64], ['ret', i64]]),
+  SchedSwitch: struct('SchedSwitch', [
+    ['prev_comm', arr(char, 16)], ['prev_pid', i32], ['prev_prio', i32], ['prev_state', i64],
+    ['next_comm', arr(char, 16)], ['next_pid', i32], ['next_prio', i32],
+  ]),
+  SchedProcessExit: struct('SchedProcessExit', [['comm', arr(char, 16)], ['pid', i32], ['prio', i32], ['group_dead', { k: 'bool' }]]),
+  SchedProcessExec: struct('SchedProcessExec', [['filename_loc', u32], ['pid', i32], ['old_pid', i32]]),
+};
 
 function enumOf(o: Record<string, number>): Builtin {
   return { k: 'enum', members: new Map(Object.entries(o).map(([k, v]) => [k, BigInt(v)])) };
@@ -91,6 +111,14 @@ function enumOf(o: Record<string, number>): Builtin {
 export const FUNCTIONS = [
   'printk', 'ktime_get_ns', 'ktime_get_boot_ns', 'get_smp_processor_id', 'get_prandom_u32',
   'redirect', 'redirect_map', 'tail_call', 'csum_diff', 'csum_fold', 'fib_lookup', 'xdp_adjust_head', 'xdp_adjust_tail',
+  // sk_buff programs (tc: all; socket filters, cgroup_skb: the ones reading only)
+  'skb_store_bytes', 'l3_csum_replace', 'l4_csum_replace', 'clone_redirect', 'skb_change_head', 'skb_change_tail',
+  'skb_pull_data', 'skb_vlan_push', 'skb_vlan_pop', 'skb_adjust_room', 'get_hash_recalc', 'get_socket_uid', 'get_socket_cookie',
+  // tracing
+  'get_current_pid_tgid', 'get_current_uid_gid', 'get_current_comm', 'get_current_cgroup_id',
+  'probe_read_kernel', 'probe_read_user', 'probe_read_kernel_str', 'probe_read_user_str',
+  // cgroup sysctl
+  'sysctl_get_name', 'sysctl_get_current_value', 'sysctl_get_new_value', 'sysctl_set_new_value',
   'ntohs', 'htons', 'ntohl', 'htonl', 'ntohll', 'htonll',
   'atomic_add', 'atomic_and', 'atomic_or', 'atomic_xor', 'atomic_xchg', 'atomic_cmpxchg',
 ] as const;
@@ -102,11 +130,20 @@ function table(): Map<string, Builtin> {
   m.set('FixedArray', { k: 'generic', name: 'FixedArray' });
   m.set('Ref', { k: 'generic', name: 'Ref' });
   m.set('MapValue', { k: 'generic', name: 'MapValue' });
-  for (const n of ['Program', 'XdpOptions', 'MapOptions', 'PrintArg', 'Log', 'LogValue', 'LogHoleArg', 'LogArgs', 'LogOptions']) m.set(n, { k: 'editorType' });
+  m.set('TracepointContext', { k: 'generic', name: 'TracepointContext' });
+  for (const n of ['Program', 'XdpOptions', 'MapOptions', 'PrintArg', 'Log', 'LogValue', 'LogHoleArg', 'LogArgs', 'LogOptions', 'ProgramContext', 'PacketContext']) m.set(n, { k: 'editorType' });
   m.set('log', { k: 'log' });
-  m.set('XdpContext', T({ k: 'ctx', prog: 'xdp' }));
+  for (const name of CONTEXTS.keys()) if (name !== 'TracepointContext') m.set(name, T({ k: 'ctx', ctx: name }));
+  for (const d of PROGRAM_KINDS.values()) m.set(d.fn, { k: 'program', prog: d.kind });
   m.set('XdpAction', enumOf({ ABORTED: 0, DROP: 1, PASS: 2, TX: 3, REDIRECT: 4 }));
-  m.set('xdp', { k: 'program', prog: 'xdp' });
+  m.set('TcAction', enumOf({ UNSPEC: -1, OK: 0, RECLASSIFY: 1, SHOT: 2, PIPE: 3, STOLEN: 4, QUEUED: 5, REPEAT: 6, REDIRECT: 7, TRAP: 8 }));
+  m.set('SkAction', enumOf({ DROP: 0, PASS: 1 }));
+  m.set('AdjustRoomMode', enumOf({ NET: 0, MAC: 1 }));
+  m.set('HeaderStart', enumOf({ MAC: 0, NET: 1 }));
+  m.set('CsumFlags', enumOf({ PSEUDO_HDR: 0x10, MARK_MANGLED_0: 0x20, MARK_ENFORCE: 0x40 }));
+  m.set('StoreFlags', enumOf({ RECOMPUTE_CSUM: 1, INVALIDATE_HASH: 2 }));
+  m.set('PtRegs', T({ k: 'struct', def: PT_REGS }));
+  for (const [n, def] of Object.entries(TRACE_FORMATS)) m.set(n, T({ k: 'struct', def }));
   for (const [n, def] of Object.entries(HEADERS)) m.set(n, T({ k: 'struct', def }));
   m.set('FibLookup', T({ k: 'struct', def: FIB_LOOKUP }));
   m.set('FibLookupFlags', enumOf({ DIRECT: 1, OUTPUT: 2, SKIP_NEIGH: 4, TBID: 8, SRC: 16 }));

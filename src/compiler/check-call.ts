@@ -5,13 +5,15 @@
  */
 import type { Expr } from './ast.js';
 import { FIB_LOOKUP } from './builtins.js';
+import { ctxAssignable } from './contexts.js';
 import { type Checker, err } from './check-context.js';
 import { checkExpr, memberOf, staticSym } from './check-expr.js';
-import { isMemoryPlace } from './check-ops.js';
+import { isMemoryPlace, spaceOf } from './check-ops.js';
 import { checkLogCall } from './check-log.js';
+import { checkHelper, ctxArgOf, ctxMethod } from './check-ctxcall.js';
 import { release } from './check-resv.js';
 import type { FuncInfo, TExpr } from './typed.js';
-import { INT, type IntTy, type MapDef, type Ty, VOID, isAggregate, sameTy, sizeOf, tyName } from './types.js';
+import { type CtxName, INT, type IntTy, type MapDef, type Ty, VOID, isAggregate, sameTy, sizeOf, tyName } from './types.js';
 
 type Call = Expr & { k: 'Call' };
 
@@ -44,7 +46,7 @@ export function checkCall(cx: Checker, e: Call): TExpr {
     if (ms?.k === 'builtin' && ms.b.k === 'log') return checkLogCall(cx, callee.name, e);
     const base = checkExpr(cx, callee.obj);
     if (base.k === 'err') return base;
-    if (base.ty.k === 'ctx' && callee.name === 'header') return header(cx, base, e);
+    if (base.ty.k === 'ctx') return ctxMethod(cx, base, callee.name, e);
     if (base.ty.k === 'nullable') return memberOf(cx, base, callee.name, callee.namePos, pos);
     cx.error('UNKNOWN_MEMBER', callee.namePos, `${tyName(base.ty)} has no method '${callee.name}'`);
     return err(pos);
@@ -67,10 +69,8 @@ function arg(cx: Checker, e: Expr, ty: Ty, what: string): TExpr {
   return cx.coerce(checkExpr(cx, e, ty), ty, what);
 }
 
-function ctxArg(cx: Checker, e: Expr, name: string): TExpr {
-  const c = checkExpr(cx, e);
-  if (c.k !== 'err' && c.ty.k !== 'ctx') cx.error('ARGS', e.pos, `${name} needs the program's context (ctx) here`);
-  return c;
+function ctxArg(cx: Checker, e: Expr, name: string, allowed?: CtxName[]): TExpr {
+  return ctxArgOf(cx, e, name, allowed);
 }
 
 function mapArg(cx: Checker, e: Expr, kinds: string[], name: string): MapDef | undefined {
@@ -141,7 +141,7 @@ function intrinsic(cx: Checker, name: string, e: Call): TExpr {
     }
     case 'fib_lookup': {
       if (!argCount(cx, e, 3, 3, name)) return err(pos);
-      const c = ctxArg(cx, a[0], name);
+      const c = ctxArg(cx, a[0], name, ['XdpContext', 'TcContext']);
       const p = checkExpr(cx, a[1]);
       if (p.k !== 'err' && !(p.ty.k === 'struct' && p.ty.def === FIB_LOOKUP)) cx.error('ARGS', a[1].pos, 'fib_lookup needs a FibLookup struct (const p: FibLookup = { family: 2, … })');
       const flags = arg(cx, a[2], INT.u32, 'flags');
@@ -150,7 +150,7 @@ function intrinsic(cx: Checker, name: string, e: Call): TExpr {
     case 'xdp_adjust_head':
     case 'xdp_adjust_tail': {
       if (!argCount(cx, e, 2, 2, name)) return err(pos);
-      const c = ctxArg(cx, a[0], name);
+      const c = ctxArg(cx, a[0], name, ['XdpContext']);
       const d = arg(cx, a[1], INT.i32, 'delta');
       cx.packetEpoch++;
       return { k: 'intrinsic', name, args: [c, d], ty: INT.i32, pos };
@@ -165,8 +165,8 @@ function intrinsic(cx: Checker, name: string, e: Call): TExpr {
       if (!argCount(cx, e, n, n, name)) return err(pos);
       const place = checkExpr(cx, a[0]);
       if (place.k === 'err') return place;
-      if (!isMemoryPlace(place)) {
-        cx.error('NOT_PLACE', a[0].pos, `${name} needs a global or a field in memory as its first argument`);
+      if (!isMemoryPlace(place) || spaceOf(place) === 'ctx') {
+        cx.error('NOT_PLACE', a[0].pos, `${name} needs a global or a field in memory as its first argument${isMemoryPlace(place) ? ' (the kernel allows no atomics on the context)' : ''}`);
         return err(pos);
       }
       if (place.ty.k !== 'int' || place.ty.bits < 32 || place.ty.be) {
@@ -181,6 +181,8 @@ function intrinsic(cx: Checker, name: string, e: Call): TExpr {
       return { k: 'atomic', op: name.slice('atomic_'.length) as 'add', place, args, ty: place.ty, pos };
     }
   }
+  const h = checkHelper(cx, name, e);
+  if (h) return h;
   cx.error('INTERNAL', pos, `intrinsic ${name} has no checker`);
   return err(pos);
 }
@@ -225,32 +227,6 @@ function printk(cx: Checker, e: Call): TExpr {
     return err(x.pos);
   });
   return { k: 'intrinsic', name: 'printk', args, fmt: fmtE.value, ty: INT.i64, pos };
-}
-
-function header(cx: Checker, ctx: TExpr, e: Call): TExpr {
-  const pos = e.pos;
-  if (e.typeArgs.length !== 1) {
-    cx.error('ARGS', pos, 'ctx.header needs the header type: ctx.header<EthHdr>(0)');
-    return err(pos);
-  }
-  const t = cx.resolveType(e.typeArgs[0]);
-  if (!argCount(cx, e, 1, 1, 'ctx.header')) return err(pos);
-  let off = checkExpr(cx, e.args[0], INT.u32);
-  if (t.k === 'err' || off.k === 'err') return err(pos);
-  if (t.k !== 'struct') {
-    cx.error('ARGS', e.typeArgs[0].pos, `ctx.header reads structs, not ${tyName(t)}`, 'declare an interface for the bytes you read');
-    return err(pos);
-  }
-  if (off.ty.k === 'lit') off = cx.coerce(off, INT.u32, 'offset');
-  else if (off.ty.k !== 'int' || off.ty.signed || off.ty.be) {
-    cx.error('ARGS', off.pos, `a packet offset must be an unsigned integer, not ${tyName(off.ty)}`);
-    return err(pos);
-  }
-  if (off.k === 'const' && off.value + BigInt(t.def.size) > 0xffffn) {
-    cx.error('CONST_RANGE', off.pos, 'packet offsets stop at 65535');
-    return err(pos);
-  }
-  return { k: 'header', ctx, offset: off, def: t.def, ty: { k: 'nullable', inner: t, space: 'packet' }, pos };
 }
 
 /** The view a lookup gives: the struct itself, or Ref<V> for integer values. */
@@ -354,7 +330,8 @@ function localCall(cx: Checker, fn: FuncInfo, e: Call): TExpr {
     const p = fn.params[i];
     if (p.ty.k === 'ctx' || isAggregate(p.ty)) {
       const v = checkExpr(cx, x);
-      if (v.k !== 'err' && !sameTy(v.ty, p.ty)) cx.error('TYPE_MISMATCH', x.pos, `expected ${tyName(p.ty)} for '${p.name}' but found ${tyName(v.ty)}`);
+      const ok = p.ty.k === 'ctx' && v.ty.k === 'ctx' ? ctxAssignable(v.ty.ctx, p.ty.ctx) && (!p.ty.rec || p.ty.rec === v.ty.rec) : sameTy(v.ty, p.ty);
+      if (v.k !== 'err' && !ok) cx.error('TYPE_MISMATCH', x.pos, `expected ${tyName(p.ty)} for '${p.name}' but found ${tyName(v.ty)}`);
       return v;
     }
     return arg(cx, x, p.ty, `argument '${p.name}' of ${fn.name}`);

@@ -54,6 +54,12 @@ export class Checker {
   /** Incremented by calls that change packet bounds; views from older epochs are stale. */
   packetEpoch = 0;
   fnRet: Ty | undefined;
+  /** In a tc program: negative constants are returned as their 32-bit pattern (TC_ACT_UNSPEC). */
+  retNegativeOk = false;
+  /** In a program's body: a bool result is returned as 0/1 (cgroup verdicts). */
+  retBoolOk = false;
+  /** In an fexit program's body: the traced function (ctx.ret() reads after its arguments). */
+  fexitTarget?: string;
   loopDepth = 0;
   switchDepth = 0;
   /** The function being checked (for recursion detection) and the call edges found so far. */
@@ -171,7 +177,10 @@ export class Checker {
     const decl = this.funcDecls.get(fn);
     if (!decl) return;
     this.busy.add(fn);
-    const saved = [this.scopes, this.nonNull, this.packetEpoch, this.fnRet, this.loopDepth, this.switchDepth, this.current, this.resv, this.rs] as const;
+    const saved = [this.scopes, this.nonNull, this.packetEpoch, this.fnRet, this.loopDepth, this.switchDepth, this.current, this.resv, this.rs, this.retNegativeOk, this.fexitTarget, this.retBoolOk] as const;
+    this.retNegativeOk = false;
+    this.retBoolOk = false;
+    this.fexitTarget = undefined;
     this.scopes = [];
     this.nonNull = new Set();
     this.resv = [];
@@ -184,7 +193,7 @@ export class Checker {
       this.parts.checkFunction(this, fn, decl);
     } finally {
       fn.adjustsPacket = this.packetEpoch > 0;
-      [this.scopes, this.nonNull, this.packetEpoch, this.fnRet, this.loopDepth, this.switchDepth, this.current, this.resv, this.rs] = saved;
+      [this.scopes, this.nonNull, this.packetEpoch, this.fnRet, this.loopDepth, this.switchDepth, this.current, this.resv, this.rs, this.retNegativeOk, this.fexitTarget, this.retBoolOk] = saved;
       this.busy.delete(fn);
       fn.checked = true;
     }

@@ -4,7 +4,8 @@
  * check-call.ts. Everything outside the subset gets a diagnostic naming the construct.
  */
 import type { Expr } from './ast.js';
-import { KERNEL, XDP_CTX_FIELDS } from './builtins.js';
+import { KERNEL } from './builtins.js';
+import { ctxMember } from './check-ctxcall.js';
 import { type Checker, type ValueSym, err } from './check-context.js';
 import { checkCall } from './check-call.js';
 import { assign, cast, structLit } from './check-assign.js';
@@ -221,14 +222,7 @@ export function memberOf(cx: Checker, base: TExpr, name: string, namePos: number
     case 'err':
       return err(pos);
     case 'ctx':
-      if (name === 'len') return { k: 'ctxlen', ctx: base, ty: INT.u32, pos };
-      if (name in XDP_CTX_FIELDS) return { k: 'ctxfield', ctx: base, offset: XDP_CTX_FIELDS[name], ty: INT.u32, pos };
-      if (name === 'header') {
-        cx.error('BAD_OPERAND', pos, 'ctx.header is a method: ctx.header<T>(offset)');
-        return err(pos);
-      }
-      cx.error('UNKNOWN_MEMBER', namePos, `XdpContext has no member '${name}'`, 'members: len, ingressIfindex, rxQueueIndex, egressIfindex, header<T>(offset)');
-      return err(pos);
+      return ctxMember(cx, base, t, name, namePos, pos);
     case 'struct': {
       const f = t.def.fields.find((x) => x.name === name);
       if (!f) {

@@ -104,11 +104,11 @@ function kindOf(t: Ty, hint: ReturnType<typeof parseFormat>['holes'][number]): O
   if (t.k === 'int') {
     // a host-order u32 as an address: stored swapped, so the record holds network order
     if (t.name === 'u32' && hint === 'ip') return { kind: 'ipv4', size: 4, swap: 32, copy: false };
-    name = t.name;
+    name = t.name === 'char' ? 'u8' : t.name; // one character prints as its code
   } else if (t.k === 'bool') name = 'bool';
   else if (t.k === 'array' && (t.elem.k === 'int' || t.elem.k === 'bool')) {
-    // byte arrays, and arrays of wider integers as their bytes (an Ipv6Hdr address is be32[4])
-    name = `u8[${sizeOf(t)}]`;
+    // text (char arrays), byte arrays, and arrays of wider integers as their bytes (an Ipv6Hdr address is be32[4])
+    name = t.elem.k === 'int' && t.elem.name === 'char' ? `char[${t.len}]` : `u8[${sizeOf(t)}]`;
   } else if (t.k === 'nullable') return `${tyName(t)} may be null: check it first`;
   else return `a value of type ${tyName(t)} cannot be logged (integers, bool and arrays of integers can)`;
   const k = argKindFor(name, hint);

@@ -3,16 +3,16 @@
  * settings (exported const → .rodata), globals (let → .data/.bss), maps, programs and local
  * functions. `check()` is the checker's entry point.
  */
-import type { Block, Expr, Func, ObjProp, SourceFile, Stmt, VarDeclarator } from './ast.js';
+import type { Expr, Func, ObjProp, SourceFile, Stmt, VarDeclarator } from './ast.js';
 import { KERNEL, KERNEL_MODULE } from './builtins.js';
 import { Checker, type Parts } from './check-context.js';
 import { checkExpr, staticSym } from './check-expr.js';
-import { checkFunction, checkFunctionBody } from './check-stmt.js';
+import { checkFunction } from './check-stmt.js';
+import { programBody, programDecl } from './check-program.js';
 import { logConfigure } from './check-log.js';
-import { emptyResv } from './check-resv.js';
 import { declareInterface, declarePendingStruct, resolveType } from './check-types.js';
 import type { Diagnostics } from './diagnostics.js';
-import type { FuncInfo, GlobalDef, Module, ProgramInfo } from './typed.js';
+import type { FuncInfo, GlobalDef, Module } from './typed.js';
 import { INT, type MapDef, type MapKind, type Ty, fits, isAggregate, sizeOf, tyName } from './types.js';
 
 const parts: Parts = { expr: checkExpr, resolveType, checkFunction };
@@ -57,8 +57,6 @@ export function check(sf: SourceFile, diags: Diagnostics): Module {
   }
   return cx.mod;
 }
-
-const pendingPrograms = new WeakMap<ProgramInfo, { body: Block | Expr; ctxName?: string; ctxPos: number; ctxType?: import('./ast.js').TypeNode }>();
 
 function moduleStatement(cx: Checker, s: Stmt): void {
   switch (s.k) {
@@ -201,7 +199,7 @@ function varDecl(cx: Checker, s: Stmt & { k: 'Var' }, d: VarDeclarator): void {
     const b = cx.lookup(init.callee.name);
     if (b?.k === 'builtin' && b.b.k === 'program') {
       if (s.kind !== 'const') cx.error('PROGRAM', pos, 'declare programs with const');
-      programDecl(cx, d.name, d.namePos, init);
+      programDecl(cx, b.b.prog, d.name, d.namePos, init);
       return;
     }
   }
@@ -375,60 +373,3 @@ function mapDecl(cx: Checker, name: string, namePos: number, e: Expr & { k: 'New
   cx.mod.maps.push(def);
   cx.declareModule(name, { k: 'map', def }, namePos);
 }
-
-function programDecl(cx: Checker, name: string, namePos: number, call: Expr & { k: 'Call' }): void {
-  let fn = call.args[0];
-  let section = 'xdp';
-  if (call.args.length === 2) {
-    const opts = call.args[0];
-    fn = call.args[1];
-    if (opts.k !== 'Object') cx.error('PROGRAM', opts.pos, 'xdp options are an object: xdp({ frags: true }, (ctx) => …)');
-    else {
-      for (const p of opts.props) {
-        if (p.name === 'frags' && p.kind === 'init' && p.value.k === 'Bool') section = p.value.value ? 'xdp.frags' : 'xdp';
-        else cx.error('PROGRAM', p.pos, `unknown xdp option '${p.name}'`, 'options: frags: true | false');
-      }
-    }
-  } else if (call.args.length !== 1) {
-    cx.error('PROGRAM', call.pos, 'xdp takes the program function: xdp((ctx) => { … })');
-    return;
-  }
-  if (!fn || (fn.k !== 'Arrow' && fn.k !== 'FuncExpr')) {
-    cx.error('PROGRAM', fn?.pos ?? call.pos, 'xdp needs a function: xdp((ctx) => { … })');
-    return;
-  }
-  if (fn.async) cx.error('ASYNC', fn.pos, 'programs cannot be async');
-  if (fn.params.length > 1) cx.error('PROGRAM', fn.params[1].pos, 'an XDP program takes one parameter: the context');
-  const p = fn.params[0];
-  const ctxName = p?.name;
-  const info: ProgramInfo = {
-    name, kind: 'xdp', section, ctx: { name: ctxName ?? 'ctx', ty: { k: 'ctx', prog: 'xdp' }, mutable: false, pos: p?.pos ?? fn.pos, id: 0 },
-    ret: INT.u32, body: [], pos: namePos,
-  };
-  pendingPrograms.set(info, { body: fn.body, ctxName, ctxPos: p?.pos ?? fn.pos, ctxType: p?.type });
-  cx.mod.programs.push(info);
-  cx.declareModule(name, { k: 'program', name }, namePos);
-}
-
-function programBody(cx: Checker, p: ProgramInfo): void {
-  const src = pendingPrograms.get(p);
-  if (!src) return;
-  cx.pushScope();
-  try {
-    if (src.ctxType) {
-      const t = resolveType(cx, src.ctxType);
-      if (t.k !== 'ctx' && t.k !== 'err') cx.error('PROGRAM', src.ctxType.pos, `an XDP program's parameter is XdpContext, not ${tyName(t)}`);
-    }
-    if (src.ctxName) p.ctx = cx.declareLocal(src.ctxName, { k: 'ctx', prog: 'xdp' }, false, src.ctxPos);
-    cx.current = undefined;
-    cx.packetEpoch = 0;
-    cx.nonNull = new Set();
-    cx.resv = [];
-    cx.rs = emptyResv();
-    const r = checkFunctionBody(cx, [p.ctx], src.body, INT.u32, p.pos, `program '${p.name}'`);
-    p.body = r.body;
-  } finally {
-    cx.popScope();
-  }
-}
-

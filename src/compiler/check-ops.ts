@@ -250,17 +250,44 @@ export function checkPlace(cx: Checker, e: TExpr, what: string): boolean {
         cx.error('ASSIGN_CONST', e.pos, `cannot ${what} '${e.field.name}': it is read-only`, e.field.bits ? `write the whole byte it lives in instead` : undefined);
         return false;
       }
-      return true;
+      return writableRoot(cx, e, what);
     case 'index':
-      return true;
-    case 'ctxlen':
+      return writableRoot(cx, e, what);
     case 'ctxfield':
+      if (e.writable) return true;
+      cx.error('ASSIGN_CONST', e.pos, `cannot ${what} this context field: the kernel lets this program type only read it`);
+      return false;
+    case 'ctxlen':
       cx.error('ASSIGN_CONST', e.pos, `cannot ${what} a context field`);
       return false;
     default:
       cx.error('NOT_PLACE', e.pos, `cannot ${what} this expression`);
       return false;
   }
+}
+
+/** Why the memory under a field/element cannot be written (a read-only packet or context part), if so. */
+export function readonlyReason(e: TExpr): string | undefined {
+  switch (e.k) {
+    case 'field':
+    case 'index':
+      return readonlyReason(e.base);
+    case 'ctxview':
+      return e.writable ? undefined : 'it is part of the context, which this program type can only read';
+    case 'local':
+      return e.sym.readonly ?? (e.sym.ty.k === 'nullable' && e.sym.ty.readonly ? 'packet data is read-only in this program type' : undefined);
+    case 'header':
+      return e.ty.k === 'nullable' && e.ty.readonly ? 'packet data is read-only in this program type' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function writableRoot(cx: Checker, e: TExpr, what: string): boolean {
+  const why = readonlyReason(e);
+  if (!why) return true;
+  cx.error('ASSIGN_CONST', e.pos, `cannot ${what} this: ${why}`);
+  return false;
 }
 
 /** True for expressions naming memory (globals, fields, elements): what atomics need. */
@@ -338,7 +365,10 @@ export function spaceOf(e: TExpr): Space | undefined {
     case 'global':
       return 'global';
     case 'structlit':
+    case 'bufcall':
       return 'stack';
+    case 'ctxview':
+      return 'ctx';
     default:
       return undefined;
   }

@@ -7,7 +7,7 @@
 import type { Block, Expr, Func, Stmt } from './ast.js';
 import { type Checker, err } from './check-context.js';
 import { checkExpr } from './check-expr.js';
-import { factsOf, intersect, maxOf, spaceOf, toCond, union } from './check-ops.js';
+import { factsOf, intersect, maxOf, readonlyReason, spaceOf, toCond, union } from './check-ops.js';
 import { afterBody, checkExit, checkLeave, declareReservation, join, withNull } from './check-resv.js';
 import type { FuncInfo, LocalSym, TExpr, TStmt } from './typed.js';
 import { type Ty, VOID, commonInt, isAggregate, tyName } from './types.js';
@@ -180,6 +180,7 @@ function declare(cx: Checker, s: Stmt & { k: 'Var' }): TStmt[] {
     const sym = cx.declareLocal(d.name, ty, mutable && !(ty.k === 'struct'), d.namePos);
     if (init?.k === 'reserve') declareReservation(cx, sym);
     if (init && isAggregate(ty)) sym.space = spaceOf(init);
+    if (init && (isAggregate(ty) || ty.k === 'nullable')) sym.readonly = readonlyReason(init);
     if (init && !mutable && ty.k === 'int') {
       sym.max = maxOf(cx, init);
       cx.facts.set(sym, { max: sym.max });
@@ -216,7 +217,11 @@ function retValue(cx: Checker, value: Expr | undefined, pos: number): TStmt {
     if (want && want.k !== 'void' && want.k !== 'err') cx.error('RETURN', pos, `a ${tyName(want)} value must be returned here`);
     return { k: 'return', pos };
   }
-  const e = checkExpr(cx, value, want);
+  let e = checkExpr(cx, value, want);
+  if (cx.retNegativeOk && e.k === 'const' && e.ty.k === 'lit' && e.value < 0n && e.value >= -(1n << 31n)) {
+    e = { ...e, value: BigInt.asUintN(32, e.value) }; // TC_ACT_UNSPEC (-1): the same 32 bits as a u32
+  }
+  if (cx.retBoolOk && want?.k === 'int' && e.ty.k === 'bool') e = e.k === 'const' ? { ...e, ty: want } : { k: 'cast', a: e, ty: want, pos: e.pos };
   if (want === undefined) {
     const stmt: TStmt & { k: 'return' } = { k: 'return', value: e, pos };
     inferred?.push({ e, stmt });

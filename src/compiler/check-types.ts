@@ -164,6 +164,13 @@ function fromBuiltin(cx: Checker, t: TypeNode & { k: 'TRef' }, b: kernel.Builtin
         }
         return { k: 'ref', inner };
       }
+      if (b.name === 'TracepointContext') {
+        if (t.args.length === 0) return { k: 'ctx', ctx: 'TracepointContext' };
+        const rec = t.args.length === 1 ? resolveType(cx, t.args[0]) : ERR;
+        if (rec.k === 'struct') return { k: 'ctx', ctx: 'TracepointContext', rec: rec.def };
+        if (rec.k !== 'err' || t.args.length !== 1) cx.error('UNKNOWN_TYPE', t.pos, "TracepointContext takes the record's struct: TracepointContext<SysEnterOpenat>", "declare an interface with the fields of the tracepoint's format file after the common header");
+        return ERR;
+      }
       cx.error('UNSUPPORTED', t.pos, `'${name}' is for editors only; write the value type itself`);
       return ERR;
     }

@@ -24,6 +24,7 @@ import { cleanup } from './layout.js';
 import { type Lowered, lowerModule } from './lower.js';
 import { optimize } from './opt.js';
 import { parse } from './parser.js';
+import { progKind } from './program-kinds.js';
 import { AllocError, allocate } from './regalloc.js';
 import type { Module } from './typed.js';
 
@@ -156,7 +157,7 @@ function build(mod: Module, lowered: Lowered, progs: Map<string, AsmProgram>, fi
   };
   const programs: EmitFunction[] = [];
   for (const p of mod.programs) {
-    const fn = toFn(p.name, p.section, bt.programFunc(p.name, p.ctx.name));
+    const fn = toFn(p.name, p.section, bt.programFunc(p.name, p.ctx.name, progKind(p.kind).ctx));
     if (fn) programs.push(fn);
   }
   const functions: EmitFunction[] = [];

@@ -194,8 +194,59 @@ export function lowerIntrinsic(fb: FnBuilder, e: TExpr & { k: 'intrinsic' }): Va
       const f = scalar(a[1]);
       return callHelper(fb, 'ringbuf_output', [mapAddr(fb, e.map!, pos), p, { imm: sizeOf(a[0].ty) }, f], pos, e.ty);
     }
+    case 'sysctl_set_new_value': {
+      const v = fb.viewAddr(viewOf(fb, a[1]));
+      return callHelper(fb, e.name, [ctxReg(fb, a[0]), v, { imm32: sizeOf(a[1].ty) }], pos, e.ty);
+    }
+    case 'skb_store_bytes': {
+      const off = scalar(a[1]);
+      const from = fb.viewAddr(viewOf(fb, a[2]));
+      const f = scalar(a[3]);
+      const r = callHelper(fb, e.name, [ctxReg(fb, a[0]), off, from, { imm32: sizeOf(a[2].ty) }, f], pos, e.ty);
+      fb.reloadPacket();
+      return r;
+    }
+  }
+  if (SKB_HELPERS.has(e.name) || TASK_HELPERS.has(e.name)) {
+    const args: Arg[] = a.map((x) => (x.ty.k === 'ctx' ? ctxReg(fb, x) : scalar(x)));
+    const r = callHelper(fb, e.name, args, pos, e.ty);
+    if (PACKET_CHANGING.has(e.name)) fb.reloadPacket();
+    return r;
   }
   throw new Error(`no lowering for intrinsic ${e.name}`);
+}
+
+/** Helpers called with their checked arguments as they are (the context as a pointer). */
+const SKB_HELPERS = new Set([
+  'l3_csum_replace', 'l4_csum_replace', 'clone_redirect', 'skb_change_head', 'skb_change_tail', 'skb_pull_data',
+  'skb_vlan_push', 'skb_vlan_pop', 'skb_adjust_room', 'get_hash_recalc', 'get_socket_uid', 'get_socket_cookie',
+]);
+const TASK_HELPERS = new Set(['get_current_pid_tgid', 'get_current_uid_gid', 'get_current_cgroup_id']);
+/** The verifier forgets packet pointers after these (bpf_helper_changes_pkt_data): reload data/data_end. */
+const PACKET_CHANGING = new Set([
+  'l3_csum_replace', 'l4_csum_replace', 'clone_redirect', 'skb_change_head', 'skb_change_tail', 'skb_pull_data',
+  'skb_vlan_push', 'skb_vlan_pop', 'skb_adjust_room',
+]);
+
+/** Calls a helper that fills the `size` bytes at FP+`off`; returns its result (< 0: failed). */
+export function bufferCall(fb: FnBuilder, e: TExpr & { k: 'bufcall' }, off: number, size: number): VReg {
+  const pos = e.pos;
+  const scalar = (x: TExpr): VReg => inReg(fb, clean(fb, value(fb, x)));
+  let args: Arg[];
+  if (e.name === 'skb_load_bytes' || e.name === 'skb_load_bytes_relative') {
+    const o = scalar(e.args[1]);
+    args = [ctxReg(fb, e.args[0]), o, fb.stackAddr(off), { imm32: size }];
+    if (e.args[2]?.k === 'const') args.push({ imm32: Number(e.args[2].value) });
+  } else if (e.name.startsWith('sysctl_get_')) {
+    args = [ctxReg(fb, e.args[0]), fb.stackAddr(off), { imm32: size }];
+    if (e.name === 'sysctl_get_name') args.push({ imm: 0 }); // flags: the full name
+  } else if (e.name === 'get_current_comm') {
+    args = [fb.stackAddr(off), { imm32: size }];
+  } else {
+    const p = scalar(e.args[0]);
+    args = [fb.stackAddr(off), { imm32: size }, p];
+  }
+  return callHelper(fb, e.name, args, pos, INT.i64).r!;
 }
 
 function recordPtr(fb: FnBuilder, e: TExpr): VReg {

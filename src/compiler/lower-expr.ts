@@ -8,7 +8,7 @@ import type { JmpOp } from '../insn/types.js';
 import { type MaxFacts, foldTyped, rawMax, typeMax } from './check-ops.js';
 import { type Block, type Opnd, type VReg } from './ir.js';
 import { type FnBuilder, type Val, isSmall, width } from './lower-fn.js';
-import { hdrBinding, headerCheck, loadPlace, lowerAssign, lowerCopy, lowerUpdate, placeOf } from './lower-mem.js';
+import { bufBinding, filled, hdrBinding, headerCheck, loadPlace, lowerAssign, lowerCopy, lowerUpdate, placeOf } from './lower-mem.js';
 import { lowerAtomic, lowerCall, lowerIntrinsic, nullablePtr } from './lower-call.js';
 import type { ArithOp, CmpOp, LocalSym, TExpr } from './typed.js';
 import { type IntTy, type Ty, wrap } from './types.js';
@@ -48,8 +48,8 @@ export function value(fb: FnBuilder, e: TExpr): Val {
     }
     case 'ctxfield': {
       const t = fb.reg();
-      fb.emit({ op: 'ld', size: 'u32', dst: t, base: ctxReg(fb, e.ctx), off: e.offset, pos: fb.pos });
-      return { r: t, ty: e.ty, dirty: false };
+      fb.emit({ op: 'ld', size: ({ 1: 'u8', 2: 'u16', 4: 'u32', 8: 'u64' } as const)[e.load], dst: t, base: ctxReg(fb, e.ctx), off: e.offset, pos: fb.pos });
+      return { r: t, ty: e.ty, dirty: e.ty.k === 'int' && e.ty.signed && e.ty.bits < 32 }; // signed 8/16: wrapped lazily
     }
     case 'call':
       return lowerCall(fb, e);
@@ -111,6 +111,8 @@ export function value(fb: FnBuilder, e: TExpr): Val {
     case 'lookup':
     case 'reserve':
     case 'structlit':
+    case 'ctxview':
+    case 'bufcall':
     case 'err':
       throw new Error(`${e.k} used as a scalar`);
   }
@@ -375,6 +377,7 @@ function present(fb: FnBuilder, e: TExpr, t: Block, f: Block): void {
       fb.br(t);
       return;
     }
+    if (b?.k === 'loaded') return filled(fb, b.ok, t, f, e.pos);
   }
   if (e.k === 'lookup' || e.k === 'reserve') {
     const r = nullablePtr(fb, e);
@@ -383,6 +386,12 @@ function present(fb: FnBuilder, e: TExpr, t: Block, f: Block): void {
   }
   if (e.k === 'header') {
     headerCheck(fb, hdrBinding(fb, e), t, f, e.pos);
+    return;
+  }
+  if (e.k === 'bufcall') {
+    const b = bufBinding(fb, e);
+    if (b.k === 'loaded') filled(fb, b.ok, t, f, e.pos);
+    else fb.br(t);
     return;
   }
   throw new Error(`cannot test ${e.k} for null`);

@@ -43,6 +43,8 @@ export type Binding =
   | { k: 'hdr'; varOff?: VReg; varMax: bigint; constOff: number; size: number; ptr?: VReg }
   /** A map value or ring-buffer record pointer that may be 0. */
   | { k: 'ptr'; r: VReg; space: Space }
+  /** A stack buffer a helper filled (skb_load_bytes, probe reads): present when `ok` (the helper's result) is ≥ 0. */
+  | { k: 'loaded'; ok: VReg; view: View }
   | { k: 'ctx'; r: VReg };
 
 /** Where `return` goes inside an inlined function. */
@@ -66,10 +68,14 @@ export class FnBuilder {
   private tempTop = 0;
   maxFrame = 0;
   ctx?: VReg;
+  /** Where the context keeps the packet pointers (contexts.ts): data/data_end offsets and load width. */
+  packet?: { data: number; end: number; width: 4 | 8 };
   dataReg?: VReg;
   endReg?: VReg;
   private entryInsert = 0;
   inline?: InlineFrame;
+  /** A program returning nothing (tracing): `return;` returns 0. */
+  voidReturnsZero = false;
   loops: { brk: Block; cont?: Block }[] = [];
 
   constructor(readonly name: string, readonly diags: Diagnostics, readonly fnPos: number) {
@@ -183,20 +189,22 @@ export class FnBuilder {
     return this.endReg!;
   }
   private loadPacket(): void {
-    if (this.ctx === undefined) throw new Error('packet access without a context');
+    if (this.ctx === undefined || !this.packet) throw new Error('packet access without a context');
     this.dataReg = this.reg(true);
     this.endReg = this.reg(true);
-    this.atEntry({ op: 'ld', size: 'u32', dst: this.dataReg, base: this.ctx, off: 0, pos: this.fnPos });
-    this.atEntry({ op: 'ld', size: 'u32', dst: this.endReg, base: this.ctx, off: 4, pos: this.fnPos });
+    const size = this.packet.width === 8 ? 'u64' : 'u32';
+    this.atEntry({ op: 'ld', size, dst: this.dataReg, base: this.ctx, off: this.packet.data, pos: this.fnPos });
+    this.atEntry({ op: 'ld', size, dst: this.endReg, base: this.ctx, off: this.packet.end, pos: this.fnPos });
   }
   /** After xdp_adjust_head/tail: old packet pointers are invalid; load them again. */
   reloadPacket(): void {
-    if (this.ctx === undefined) return;
+    if (this.ctx === undefined || !this.packet) return;
     // even if nothing read the packet yet: later reads must not use the entry values (dead
     // entry loads are removed by dead-code elimination)
     if (this.dataReg === undefined) this.loadPacket();
-    this.emit({ op: 'ld', size: 'u32', dst: this.dataReg!, base: this.ctx, off: 0, pos: this.pos });
-    this.emit({ op: 'ld', size: 'u32', dst: this.endReg!, base: this.ctx, off: 4, pos: this.pos });
+    const size = this.packet.width === 8 ? 'u64' : 'u32';
+    this.emit({ op: 'ld', size, dst: this.dataReg!, base: this.ctx, off: this.packet.data, pos: this.pos });
+    this.emit({ op: 'ld', size, dst: this.endReg!, base: this.ctx, off: this.packet.end, pos: this.pos });
   }
 
   // ---- stack ----

@@ -96,13 +96,15 @@ function storeScalar(fb: FnBuilder, x: TExpr, frame: number, a: LogArgInfo): voi
 
 /**
  * Bytes from memory in the widest chunks the offsets allow. Stack accesses must be aligned (the
- * verifier always checks them); packet, map-value and global data may be read at any alignment
+ * verifier always checks them, and context reads); packet, map-value and global data may be read at any alignment
  * (unless the program is loaded with BPF_F_STRICT_ALIGNMENT, which tsbpf never sets).
  */
 function copyArg(fb: FnBuilder, src: View, typeAlign: number, frame: number, a: LogArgInfo): void {
   const anyAlign = src.space === 'packet' || src.space === 'map' || src.space === 'ringbuf' || src.space === 'global';
-  // a stack view's address is known (r10 is 8-aligned); otherwise trust only the type's alignment
-  const srcAlign = (w: number, at: number): boolean => anyAlign || (src.base === FP ? (src.off + at) % w === 0 : w <= typeAlign && (src.off + at) % w === 0);
+  // a stack view's address is known (r10 is 8-aligned), a context's offset is what the verifier
+  // checks (off % size); otherwise trust only the type's alignment
+  const known = src.base === FP || src.space === 'ctx';
+  const srcAlign = (w: number, at: number): boolean => anyAlign || (known ? (src.off + at) % w === 0 : w <= typeAlign && (src.off + at) % w === 0);
   let done = 0;
   while (done < a.size) {
     let w = 8;

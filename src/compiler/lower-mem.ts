@@ -7,8 +7,8 @@
 import { rawMax, typeMax } from './check-ops.js';
 import { type Block, FP, type VReg } from './ir.js';
 import { type Binding, type FnBuilder, type Val, type View, width } from './lower-fn.js';
-import { arithVals, cast, clean, copy, facts, opnd, value } from './lower-expr.js';
-import { nullablePtr } from './lower-call.js';
+import { arithVals, cast, clean, copy, ctxReg, facts, opnd, value } from './lower-expr.js';
+import { bufferCall, nullablePtr } from './lower-call.js';
 import type { TExpr } from './typed.js';
 import { INT, type IntTy, type Ty, alignOf, isAggregate, sizeOf } from './types.js';
 
@@ -51,6 +51,8 @@ export function placeOf(fb: FnBuilder, e: TExpr): Place {
       fb.alu('add', p, { r: t }, 64);
       return { k: 'mem', base: p, off: v.off, ty: e.ty };
     }
+    case 'ctxfield':
+      return { k: 'mem', base: ctxReg(fb, e.ctx), off: e.offset, ty: e.ty };
     default:
       throw new Error(`${e.k} is not a place`);
   }
@@ -76,6 +78,10 @@ export function viewOf(fb: FnBuilder, e: TExpr): View {
     case 'lookup':
     case 'reserve':
       return { base: nullablePtr(fb, e), off: 0, space: e.k === 'lookup' ? 'map' : 'ringbuf' };
+    case 'ctxview':
+      return { base: ctxReg(fb, e.ctx), off: e.offset, space: 'ctx' };
+    case 'bufcall':
+      return bindingView(fb, bufBinding(fb, e));
     default:
       throw new Error(`${e.k} is not a view`);
   }
@@ -88,7 +94,9 @@ function baseSpace(fb: FnBuilder, e: TExpr): View['space'] {
     if (b?.k === 'view') return b.view.space;
     if (b?.k === 'hdr') return 'packet';
     if (b?.k === 'ptr') return b.space;
+    if (b?.k === 'loaded') return 'stack';
   }
+  if (e.k === 'ctxview') return 'ctx';
   return 'unknown';
 }
 
@@ -104,6 +112,8 @@ export function bindingView(fb: FnBuilder, b: Binding): View {
       return { base: fb.data(), off: b.constOff, space: 'packet' };
     case 'ptr':
       return { base: b.r, off: 0, space: b.space };
+    case 'loaded':
+      return b.view;
     default:
       throw new Error(`binding ${b.k} is not a view`);
   }
@@ -269,3 +279,21 @@ export function headerCheck(fb: FnBuilder, b: Binding & { k: 'hdr' }, t: Block, 
   fb.terminate({ op: 'jcc', cc: 'gt', w: 64, a: chk, b: { r: fb.end() }, t: f, f: t, pos, hot: 'f', sure: true });
 }
 
+
+/**
+ * A helper filling a new stack buffer (ctx.load<T>, probe reads, get_current_comm): the buffer is
+ * a slot of the function's frame (the helpers take uninitialised memory), the helper's result
+ * says whether it was filled.
+ */
+export function bufBinding(fb: FnBuilder, e: TExpr & { k: 'bufcall' }): Binding {
+  const size = sizeOf(e.inner);
+  const off = fb.allocSlot(size, Math.max(alignOf(e.inner), 8));
+  const view: View = { base: FP, off, space: 'stack' };
+  const ok = bufferCall(fb, e, off, size);
+  return e.sure ? { k: 'view', view } : { k: 'loaded', ok, view };
+}
+
+/** A buffer helper's result test: filled when it is ≥ 0 (the expected outcome falls through). */
+export function filled(fb: FnBuilder, ok: VReg, t: Block, f: Block, pos: number): void {
+  fb.terminate({ op: 'jcc', cc: 'sge', w: 64, a: ok, b: { imm: 0 }, t, f, pos, hot: 't', sure: true });
+}

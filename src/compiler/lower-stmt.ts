@@ -7,7 +7,7 @@ import { R0 } from './ir.js';
 import type { Binding, FnBuilder, Val } from './lower-fn.js';
 import { width } from './lower-fn.js';
 import { clean, cond, ctxReg, facts, inReg, opnd, value } from './lower-expr.js';
-import { bindingView, hdrBinding, splitOffset, viewOf } from './lower-mem.js';
+import { bindingView, bufBinding, hdrBinding, splitOffset, viewOf } from './lower-mem.js';
 import { lowerAtomic, nullablePtr } from './lower-call.js';
 import type { FuncInfo, LocalSym, TExpr, TStmt } from './typed.js';
 import { rawMax } from './check-ops.js';
@@ -66,6 +66,10 @@ function lowerStmt(fb: FnBuilder, s: TStmt): void {
         fb.br(fb.inline.cont);
         return;
       }
+      if (!v && fb.voidReturnsZero) {
+        fb.br(fb.retBlock(0, 32));
+        return;
+      }
       if (v && v.imm !== undefined) {
         const o = opnd(fb, v, width(v.ty));
         if (o.imm !== undefined) {
@@ -90,7 +94,8 @@ function lowerStmt(fb: FnBuilder, s: TStmt): void {
 
 export function lowerEffect(fb: FnBuilder, e: TExpr): void {
   if (e.k === 'atomic') lowerAtomic(fb, e, false);
-  else if (e.k === 'header' || e.k === 'lookup' || e.k === 'structlit') return; // no effect (reserve is refused by the checker)
+  else if (e.k === 'header' || e.k === 'lookup' || e.k === 'structlit' || e.k === 'ctxview') return; // no effect (reserve is refused by the checker)
+  else if (e.k === 'bufcall') viewOf(fb, e); // the helper runs; its buffer is not used
   else if (e.k !== 'const' && e.k !== 'local') value(fb, e);
 }
 
@@ -100,6 +105,7 @@ function bind(fb: FnBuilder, sym: LocalSym, init: TExpr | undefined): void {
   if (ty.k === 'nullable') {
     if (!init) throw new Error('nullable without init');
     if (init.k === 'header') b = hdrBinding(fb, init);
+    else if (init.k === 'bufcall') b = bufBinding(fb, init);
     else if (init.k === 'lookup' || init.k === 'reserve') b = { k: 'ptr', r: nullablePtr(fb, init), space: ty.space };
     else if (init.k === 'local' && fb.bindings.get(init.sym)) b = fb.bindings.get(init.sym)!;
     else throw new Error(`cannot bind ${init.k} as a view`);

@@ -6,6 +6,8 @@ import type { LogSite } from '../log/abi.js';
 import type { Diagnostics } from './diagnostics.js';
 import { R1, type Func, ARG_REGS } from './ir.js';
 import { FnBuilder } from './lower-fn.js';
+import { ctxDesc } from './contexts.js';
+import { progKind } from './program-kinds.js';
 import { type ModuleCtx, setModuleCtx } from './lower-call.js';
 import { lowerStmts } from './lower-stmt.js';
 import type { FuncInfo, GlobalDef, Module, ProgramInfo } from './typed.js';
@@ -126,9 +128,13 @@ function lowerProgram(p: ProgramInfo, diags: Diagnostics): Func {
   const ctx = fb.reg(true);
   fb.mov(ctx, { r: R1 });
   fb.ctx = ctx;
+  fb.packet = ctxDesc(progKind(p.kind).ctx).packet;
+  fb.voidReturnsZero = p.ret.k === 'void';
   fb.bindings.set(p.ctx, { k: 'ctx', r: ctx });
   fb.markEntry();
   lowerStmts(fb, p.body);
+  // a program that returns nothing (tracing) returns 0
+  if (fb.open && p.ret.k === 'void') fb.br(fb.retBlock(0, 32));
   return fb.finish(1);
 }
 
@@ -140,6 +146,7 @@ function lowerSub(f: FuncInfo, diags: Diagnostics): Func {
     fb.mov(r, { r: ARG_REGS[i] });
     if (p.ty.k === 'ctx') {
       fb.ctx = r;
+      fb.packet = ctxDesc(p.ty.ctx).packet;
       fb.bindings.set(p, { k: 'ctx', r });
     } else if (isAggregate(p.ty)) fb.bindings.set(p, { k: 'view', view: { base: r, off: 0, space: 'unknown' } });
     else fb.bindings.set(p, { k: 'val', r });

@@ -4,6 +4,7 @@
  * that checked without errors reach lowering, so lowering can trust it.
  */
 import type { LogHint, LogKind, LogLevelName } from '../log/abi.js';
+import type { ProgKind } from './program-kinds.js';
 import type { Field, IntTy, MapDef, Space, StructDef, Ty } from './types.js';
 
 export interface LocalSym {
@@ -16,6 +17,8 @@ export interface LocalSym {
   space?: Space;
   /** Constants: an upper bound of the value (packet offsets need one the verifier also sees). */
   max?: bigint;
+  /** Views of memory the program may not write (a cgroup_skb packet, a tracepoint record). */
+  readonly?: string;
 }
 
 export interface GlobalDef {
@@ -44,8 +47,10 @@ export interface FuncInfo {
 
 export interface ProgramInfo {
   name: string;
-  kind: 'xdp';
+  kind: ProgKind;
   section: string;
+  /** What the declaration names (kernel function, tracepoint, direction), when it does. */
+  target?: string;
   ctx: LocalSym;
   ret: Ty;
   body: TStmt[];
@@ -105,7 +110,15 @@ export type TExpr =
   /** Element of the fixed array `base` (a place); `index` is range-checked by the checker. */
   | (E & { k: 'index'; base: TExpr; index: TExpr })
   | (E & { k: 'ctxlen'; ctx: TExpr })
-  | (E & { k: 'ctxfield'; ctx: TExpr; offset: number })
+  /** A context field (or argument slot): a load of `load` bytes at `offset` (writable ones are places). */
+  | (E & { k: 'ctxfield'; ctx: TExpr; offset: number; load: 1 | 2 | 4 | 8; writable: boolean })
+  /** A struct or array inside the context (`ctx.cb`, `ctx.regs`, a tracepoint record's array): a view. */
+  | (E & { k: 'ctxview'; ctx: TExpr; offset: number; writable: boolean })
+  /**
+   * A helper that fills a new stack buffer of type `inner`: ctx.load<T>(offset) (skb_load_bytes),
+   * probe_read_kernel/user(_str), get_current_comm. Nullable (the helper failed: < 0) unless `sure`.
+   */
+  | (E & { k: 'bufcall'; name: string; args: TExpr[]; inner: Ty; sure: boolean })
   /** ctx.header<T>(offset): a nullable packet view. */
   | (E & { k: 'header'; ctx: TExpr; offset: TExpr; def: StructDef })
   | (E & { k: 'lookup'; map: MapDef; key: TExpr })

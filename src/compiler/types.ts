@@ -4,7 +4,13 @@
  * ring-buffer record, stack), and the kernel objects (context, maps).
  */
 
-export type IntName = 'u8' | 'u16' | 'u32' | 'u64' | 'i8' | 'i16' | 'i32' | 'i64' | 'be16' | 'be32' | 'be64';
+export type IntName = 'u8' | 'u16' | 'u32' | 'u64' | 'i8' | 'i16' | 'i32' | 'i64' | 'be16' | 'be32' | 'be64' | 'char';
+
+/** The context types of tsbpf/kernel (the `ctx` parameter of each program kind; contexts.ts). */
+export type CtxName =
+  | 'XdpContext' | 'SkBuffContext' | 'TcContext' | 'SocketFilterContext' | 'CgroupSkbContext'
+  | 'KprobeContext' | 'KretprobeContext' | 'TracepointContext' | 'RawTracepointContext' | 'PerfEventContext'
+  | 'TracingContext' | 'FexitContext' | 'SysctlContext' | 'SockoptContext' | 'SockOpsContext';
 
 export interface IntTy {
   k: 'int';
@@ -48,7 +54,7 @@ export interface MapDef {
 }
 
 /** Where a view points: decides null checks (packet: bounds check; others: pointer test). */
-export type Space = 'packet' | 'map' | 'ringbuf' | 'stack' | 'global';
+export type Space = 'packet' | 'map' | 'ringbuf' | 'stack' | 'global' | 'ctx';
 
 export type Ty =
   | IntTy
@@ -60,8 +66,9 @@ export type Ty =
   /** `Ref<V>`: the view of an integer map value; its one field is `value`. */
   | { k: 'ref'; inner: Ty }
   /** `T | null` from header/lookup/reserve: must be tested before use. */
-  | { k: 'nullable'; inner: Ty; space: Space }
-  | { k: 'ctx'; prog: 'xdp' }
+  | { k: 'nullable'; inner: Ty; space: Space; readonly?: boolean }
+  /** A program's context (`ctx`): which one (contexts.ts), and a tracepoint's record struct. */
+  | { k: 'ctx'; ctx: CtxName; rec?: StructDef }
   | { k: 'map'; def: MapDef }
   | { k: 'str' }
   | { k: 'null' }
@@ -76,6 +83,8 @@ export const INT: Record<IntName, IntTy> = {
   u8: int('u8', 8, false), u16: int('u16', 16, false), u32: int('u32', 32, false), u64: int('u64', 64, false),
   i8: int('i8', 8, true), i16: int('i16', 16, true), i32: int('i32', 32, true), i64: int('i64', 64, true),
   be16: int('be16', 16, false, true), be32: int('be32', 32, false, true), be64: int('be64', 64, false, true),
+  /** A byte of text (C's char): an unsigned 8-bit integer whose arrays log as strings. */
+  char: int('char', 8, false),
 };
 
 export const LIT: Ty = { k: 'lit' };
@@ -196,7 +205,7 @@ export function tyName(t: Ty): string {
     case 'nullable':
       return `${tyName(t.inner)} | null`;
     case 'ctx':
-      return 'XdpContext';
+      return t.rec ? `${t.ctx}<${t.rec.name}>` : t.ctx;
     case 'map':
       return `map ${t.def.name}`;
     case 'str':
@@ -221,6 +230,8 @@ export function sameTy(a: Ty, b: Ty): boolean {
     case 'ref':
     case 'nullable':
       return sameTy(a.inner, (b as typeof a).inner);
+    case 'ctx':
+      return a.ctx === (b as typeof a).ctx && a.rec === (b as typeof a).rec;
     default:
       return true;
   }

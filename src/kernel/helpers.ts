@@ -3,7 +3,7 @@
  * and result types are those of uapi linux/bpf.h.
  */
 import type { u8, u16, u32, u64, i64, be16, be32, FixedArray } from './types.js';
-import type { XdpContext } from './programs.js';
+import type { ProgramContext, PacketContext } from './programs.js';
 import type { ProgArray, DevMap, CpuMap } from './maps.js';
 
 /** Integer types printk and log accept as arguments. */
@@ -17,12 +17,12 @@ export declare function ktime_get_boot_ns(): u64;
 export declare function get_smp_processor_id(): u32;
 export declare function get_prandom_u32(): u32;
 
-/** Redirects the packet to interface `ifindex` (return the result from the program). */
+/** Redirects the packet to interface `ifindex` (return the result from the program; in tc it is TcAction.REDIRECT, or SHOT on error). */
 export declare function redirect(ifindex: u32, flags: u64): 0 | 1 | 2 | 3 | 4;
 /** Redirects through a DevMap/CpuMap entry; the low bits of `flags` are the action when `key` is missing. */
 export declare function redirect_map(map: DevMap | CpuMap, key: u32, flags: u64): 0 | 1 | 2 | 3 | 4;
 /** Jumps to program `index` of `map`; returns only if that slot is empty (or the tail-call limit is hit). */
-export declare function tail_call(ctx: XdpContext, map: ProgArray, index: u32): i64;
+export declare function tail_call(ctx: ProgramContext, map: ProgArray, index: u32): i64;
 
 /** Checksum difference of two header views (either may be null): bpf_csum_diff. */
 export declare function csum_diff(from: object | null, to: object | null, seed: u32): i64;
@@ -60,7 +60,7 @@ export const FibResult = {
   FWD_DISABLED: 5, UNSUPP_LWT: 6, NO_NEIGH: 7, FRAG_NEEDED: 8, NO_SRC_ADDR: 9,
 } as const;
 /** bpf_fib_lookup on a FibLookup struct variable; returns a FibResult code (< 0 on bad input). */
-export declare function fib_lookup(ctx: XdpContext, params: FibLookup, flags: u32): i64;
+export declare function fib_lookup(ctx: PacketContext, params: FibLookup, flags: u32): i64;
 
 /** Atomic read-modify-write of a global or a map-value field; each returns the previous value. */
 export declare function atomic_add<T extends number>(place: T, value: T): T;

@@ -5,6 +5,9 @@
  */
 export * from './types.js';
 export * from './programs.js';
+export * from './skb.js';
+export * from './tracing.js';
+export * from './cgroup.js';
 export * from './helpers.js';
 export * from './maps.js';
 export * from './headers.js';

@@ -9,7 +9,7 @@
  * arrays); `{{` and `}}` are literal braces. The target shown is the program's name.
  */
 import type { be32, FixedArray } from './types.js';
-import type { XdpContext } from './programs.js';
+import type { ProgramContext } from './programs.js';
 
 /** What a log call can print: integers, bool, and fixed-size arrays (bytes, addresses). */
 export type LogValue = number | boolean | FixedArray<number, number>;
@@ -38,11 +38,11 @@ export interface LogOptions {
 }
 
 export interface Log {
-  error<F extends string>(ctx: XdpContext, format: F, ...args: LogArgs<F>): void;
-  warn<F extends string>(ctx: XdpContext, format: F, ...args: LogArgs<F>): void;
-  info<F extends string>(ctx: XdpContext, format: F, ...args: LogArgs<F>): void;
-  debug<F extends string>(ctx: XdpContext, format: F, ...args: LogArgs<F>): void;
-  trace<F extends string>(ctx: XdpContext, format: F, ...args: LogArgs<F>): void;
+  error<F extends string>(ctx: ProgramContext, format: F, ...args: LogArgs<F>): void;
+  warn<F extends string>(ctx: ProgramContext, format: F, ...args: LogArgs<F>): void;
+  info<F extends string>(ctx: ProgramContext, format: F, ...args: LogArgs<F>): void;
+  debug<F extends string>(ctx: ProgramContext, format: F, ...args: LogArgs<F>): void;
+  trace<F extends string>(ctx: ProgramContext, format: F, ...args: LogArgs<F>): void;
   /** A build-time setting, written at module level: `log.configure({ ringSize: 4096 });`. */
   configure(options: LogOptions): void;
 }

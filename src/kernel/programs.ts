@@ -2,10 +2,24 @@
  * Program declarations. A program is a module-level constant initialised by a program-type
  * function: `export const hello_world = xdp((ctx) => { … return XdpAction.PASS; })`. The constant's
  * name becomes the ELF function symbol; the program-type function picks the ELF section (`xdp`)
- * and the context type, so editors check `ctx` and the return value. Other program types are
- * added as further functions of the same shape (`tc(...)`, `kprobe("fn", ...)`).
+ * and the context type, so editors check `ctx` and the return value. The other program types
+ * have functions of the same shape: `tc`, `socketFilter`, `cgroupSkb` (skb.ts), `kprobe("fn", …)`,
+ * `tracepoint("cat/name", …)` and the rest of the tracing family (tracing.ts), `cgroupSysctl`,
+ * `cgroupSockopt`, `sockOps` (cgroup.ts).
  */
 import type { u32, i32 } from './types.js';
+import type { SkBuffContext, TcContext, SocketFilterContext, CgroupSkbContext } from './skb.js';
+import type { KprobeContext, KretprobeContext, TracepointContext, RawTracepointContext, PerfEventContext, TracingContext, FexitContext } from './tracing.js';
+import type { SysctlContext, SockoptContext, SockOpsContext } from './cgroup.js';
+
+/** Any program's context (what log calls and tail_call take). */
+export type ProgramContext =
+  | XdpContext | SkBuffContext | TcContext | SocketFilterContext | CgroupSkbContext
+  | KprobeContext | KretprobeContext | TracepointContext<any> | RawTracepointContext | PerfEventContext
+  | TracingContext | FexitContext | SysctlContext | SockoptContext | SockOpsContext;
+
+/** Contexts with a packet the kernel routes (fib_lookup). */
+export type PacketContext = XdpContext | TcContext;
 
 /** What an XDP program returns: the verdict for the packet. */
 export const XdpAction = {

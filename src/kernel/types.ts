@@ -16,6 +16,8 @@ export type i16 = number & { readonly __i16?: never };
 export type i32 = number & { readonly __i32?: never };
 export type i64 = number & { readonly __i64?: never };
 export type bool = boolean;
+/** A byte of text (C's char): arrays of it (`FixedArray<char, 16>`) log as strings. */
+export type char = number & { readonly __char?: never };
 
 /** Network byte order (big-endian) values as they sit in packet headers. Convert with ntohs/ntohl. */
 export type be16 = number & { readonly __be16?: never };

@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Expr, Stmt, TypeNode } from '../../src/compiler/ast.js';
-import { FIB_LOOKUP, FUNCTIONS, HEADERS, KERNEL } from '../../src/compiler/builtins.js';
+import { FIB_LOOKUP, FUNCTIONS, HEADERS, KERNEL, TRACE_FORMATS } from '../../src/compiler/builtins.js';
+import { CONTEXTS, PT_REGS } from '../../src/compiler/contexts.js';
+import { PROGRAM_KINDS } from '../../src/compiler/program-kinds.js';
 import { Diagnostics, LineMap, formatDiagnostic } from '../../src/compiler/diagnostics.js';
 import { parse } from '../../src/compiler/parser.js';
 import { tyName, type StructDef } from '../../src/compiler/types.js';
@@ -127,4 +129,54 @@ test('the examples type-check with the TypeScript compiler against tsbpf/kernel'
   });
   const diags = ts.getPreEmitDiagnostics(program).map((d) => `${d.file?.fileName}: ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
   assert.deepEqual(diags, []);
+});
+
+/** An interface's members with those of the interfaces it extends (TcContext extends SkBuffContext). */
+function interfaceMembers(decls: Map<string, Decl>, name: string): Map<string, { type: string; readonly: boolean; method: boolean }> {
+  const d = decls.get(name);
+  assert.ok(d && d.stmt.k === 'Interface', `${name} is declared as an interface`);
+  const out = new Map<string, { type: string; readonly: boolean; method: boolean }>();
+  if (d.stmt.k !== 'Interface') return out;
+  for (const base of d.stmt.extends) if (base.k === 'TRef') for (const [k, v] of interfaceMembers(decls, base.name)) out.set(k, v);
+  for (const m of d.stmt.members) out.set(m.name, { type: typeText(m.type), readonly: m.readonly, method: m.method });
+  return out;
+}
+
+test('program contexts: the same fields, types and writability on both sides; methods as the compiler offers them', () => {
+  const decls = declarations();
+  for (const desc of CONTEXTS.values()) {
+    if (desc.name === 'TracepointContext') continue; // a type alias over the record (Readonly<Record>)
+    const declared = interfaceMembers(decls, desc.name);
+    const fields = [...declared].filter(([, m]) => !m.method);
+    const expectFields = desc.fields.map((f) => f.name);
+    if (desc.lenFromPacket) expectFields.unshift('len');
+    assert.deepEqual(fields.map(([n]) => n).sort(), expectFields.sort(), `${desc.name}: fields`);
+    for (const f of desc.fields) {
+      const m = declared.get(f.name)!;
+      if (f.ty.k === 'array') {
+        // a view: the property is never reassigned; its elements are writable unless Readonly<…>
+        assert.ok(m.readonly, `${desc.name}.${f.name}: readonly property`);
+        assert.equal(m.type, f.writable ? tyName(f.ty) : `Readonly<${tyName(f.ty)}>`, `${desc.name}.${f.name}: type and writability`);
+        continue;
+      }
+      assert.equal(m.type, tyName(f.ty), `${desc.name}.${f.name}: type`);
+      assert.equal(m.readonly, f.writable !== true, `${desc.name}.${f.name}: ${f.writable ? 'writable' : 'read-only'}`);
+    }
+    const methods = [...declared].filter(([, m]) => m.method).map(([n]) => n).sort();
+    const want = [desc.packet && 'header', desc.skbLoad && 'load', desc.args && 'arg', desc.ret !== undefined && 'ret'].filter((x): x is string => !!x).sort();
+    assert.deepEqual(methods, want, `${desc.name}: methods`);
+  }
+});
+
+test('PtRegs and the tracepoint formats have the same fields and types on both sides', () => {
+  const decls = declarations();
+  for (const [name, def] of [['PtRegs', PT_REGS] as const, ...Object.entries(TRACE_FORMATS)]) {
+    const declared = [...interfaceMembers(decls, name)].map(([n, m]) => `${n}: ${m.type}`);
+    assert.deepEqual(declared, def.fields.map((f) => `${f.name}: ${tyName(f.ty)}`), name);
+  }
+});
+
+test('every program declaration of the compiler is a declared function', () => {
+  const decls = declarations();
+  for (const k of PROGRAM_KINDS.values()) assert.equal(decls.get(k.fn)?.kind, 'function', k.fn);
 });

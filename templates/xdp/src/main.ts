@@ -2,13 +2,12 @@
 // records, attaches it to an interface and detaches on Ctrl-C.
 //
 //   sudo npm start -- -i __IFACE__            TSBPF_LOG=debug sudo -E npm start -- -i lo
-import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  attachXdp, describeError, loadModel, LogReader, logLoadConstants, parseLogFilter, parseObject, readLogMeta,
-} from 'tsbpf';
+import { attachXdp, describeError, loadObject, startLogger } from 'tsbpf';
 
 const { values: opt } = parseArgs({ options: { iface: { type: 'string', short: 'i', default: '__IFACE__' } } });
+const OBJECT = fileURLToPath(new URL('../../target/bpf/__NAME__.o', import.meta.url));
 
 /** Resolves on Ctrl-C (SIGINT) or SIGTERM; later signals are ignored so that the cleanup runs. */
 function ctrlC(): Promise<void> {
@@ -24,15 +23,11 @@ function ctrlC(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const model = parseObject(await readFile(new URL('../../target/bpf/__NAME__.o', import.meta.url)));
   // TSBPF_LOG chooses the records shown (default: info and above); log calls below that level
-  // are disabled when the program is loaded, so they cost nothing in the kernel.
-  const filter = parseLogFilter(process.env.TSBPF_LOG);
-  const logMeta = readLogMeta(model.elf);
-  const bpf = loadModel(model, { constants: logMeta ? logLoadConstants(model, logMeta, filter) : undefined });
+  // are switched off when the program is loaded, so they cost nothing in the kernel.
+  const bpf = await loadObject(OBJECT, { log: process.env.TSBPF_LOG });
   try {
-    const logger = logMeta ? LogReader.open(bpf, { filter }) : undefined;
-    logger?.pipe(console); // [2024-06-08T04:24:21Z INFO  __PROG__] received a packet
+    startLogger(bpf); // [2024-06-08T04:24:21Z INFO  __PROG__] received a packet
 
     const program = bpf.program('__PROG__');
     const link = attachXdp(program, opt.iface!);
@@ -40,9 +35,8 @@ async function main(): Promise<void> {
     await ctrlC();
     console.log('Exiting...');
     link.detach();
-    logger?.close(); // prints what is still in the ring buffer
   } finally {
-    bpf.close();
+    bpf.close(); // prints the log records still in the ring buffer, then releases everything
   }
 }
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { loadObject, LogReader } from 'tsbpf';
+import { loadObject } from 'tsbpf';
 import { XdpAction } from 'tsbpf/kernel';
 
 const OBJECT = fileURLToPath(new URL('../../target/bpf/__NAME__.o', import.meta.url));
@@ -18,9 +18,9 @@ function packet(): Uint8Array {
 }
 
 test('__PROG__ passes a packet and logs it', async () => {
-  const bpf = await loadObject(OBJECT);
+  const bpf = await loadObject(OBJECT, { log: 'info' });
   try {
-    const logs = LogReader.open(bpf, { filter: 'info' });
+    const logs = bpf.logs();
     const run = bpf.program('__PROG__').testRun(packet());
     assert.equal(run.retval, XdpAction.PASS);
     assert.deepEqual(run.data, packet(), 'the packet is passed unchanged');
