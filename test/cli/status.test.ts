@@ -46,14 +46,20 @@ test('status shows link- and netlink-attached programs of this namespace', { tim
       assert.match(table.stdout, new RegExp(`^vb +\\d+ +skb +${nlId} +hello_world +[0-9a-f]{16} +- \\(netlink\\)$`, 'm'));
       assert.match(table.stdout, /^lo +1 +- +- +<no XDP program>$/m);
 
-      const json = JSON.parse(runCli(ns.prefix(), ['status', '--json', '--attached']).stdout);
+      const statusJson = (): { netns: { name: string }; interfaces: { ifname: string; xdp: { progId: number; linkId?: number }[] }[] } => {
+        const r = runCli(ns.prefix(), ['status', '--json', '--attached']);
+        assert.equal(r.status, 0, `tsbpf status --json failed: ${r.stderr}`);
+        return JSON.parse(r.stdout);
+      };
+      const json = statusJson();
       assert.equal(json.netns.name, ns.name);
-      assert.deepEqual(json.interfaces.map((i: { ifname: string }) => i.ifname).sort(), ['va', 'vb']);
-      const va = json.interfaces.find((i: { ifname: string }) => i.ifname === 'va').xdp[0];
+      assert.deepEqual(json.interfaces.map((i) => i.ifname).sort(), ['va', 'vb']);
+      const va = json.interfaces.find((i) => i.ifname === 'va')?.xdp[0];
+      assert.ok(va, 'va has an XDP program in the JSON');
       assert.equal(va.progId, linkId);
       assert.equal(typeof va.linkId, 'number');
       assert.equal((await run.stop('SIGINT')).code, 0);
-      const after = JSON.parse(runCli(ns.prefix(), ['status', '--json', '--attached']).stdout);
+      const after = statusJson();
       assert.deepEqual(after.interfaces.map((i: { ifname: string }) => i.ifname), ['vb']);
     } finally {
       run.kill();
