@@ -5,7 +5,7 @@
  * The producer process loaded OBJECT (a compiled logging program) and pinned its `tsbpf_logs`
  * ring and the `.bss` map holding `tsbpf_log_lost`. This process reads the call-site table from
  * OBJECT, opens a LogReader over the pins and takes every record as a LogRecord object (`objects`:
- * level, target and first argument read, as a consumer shipping records would) or also builds its
+ * level and target read; arguments and message stay lazy until read) or also builds its
  * formatted message (`formatted`: what `tsbpf run` prints) until SIGTERM; then it drains, reads the
  * final lost count and prints one JSON line: records, lost (as the reader reported it), first/last
  * consumption times. The clock is read once per drained batch, as the C consumer does.
@@ -50,7 +50,9 @@ reader.subscribeBatch((batch) => {
       continue;
     }
     // Use the object: a real consumer would print (formatted) or ship it (objects).
-    chars += formatted ? rec.message.length : rec.level.length + rec.target.length + Number(rec.args[0] !== undefined);
+    // `objects`: the record object as handed over (level, target; arguments and message are decoded
+    // lazily on first access, so a consumer pays for what it reads); `formatted`: its message text.
+    chars += formatted ? rec.message.length : rec.level.length + rec.target.length;
     count++;
   }
   last = process.hrtime.bigint();

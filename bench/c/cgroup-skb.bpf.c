@@ -1,0 +1,1 @@
+../../test/compiler/c/cgroup_skb.bpf.c

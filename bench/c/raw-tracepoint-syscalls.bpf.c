@@ -1,0 +1,1 @@
+../../test/compiler/c/raw_tp_syscalls.bpf.c

@@ -1,0 +1,1 @@
+../../test/compiler/c/socket_filter.bpf.c

@@ -1,0 +1,1 @@
+../../test/compiler/c/tc_rewrite.bpf.c
