@@ -64,6 +64,8 @@ export interface Func {
   pointers: Set<VReg>;
   /** Number of parameters (in r1..r5 at entry). */
   nparams: number;
+  /** A @noinline function (its pointer parameters may point into the caller's stack), not a program. */
+  sub?: boolean;
   pos: number;
 }
 

@@ -153,5 +153,7 @@ function lowerSub(f: FuncInfo, diags: Diagnostics): Func {
   });
   fb.markEntry();
   lowerStmts(fb, f.body);
-  return fb.finish(f.params.length);
+  const func = fb.finish(f.params.length);
+  func.sub = true;
+  return func;
 }

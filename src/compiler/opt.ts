@@ -1,14 +1,19 @@
 /**
  * IR optimisations before register allocation:
- *  - dead code elimination (results nobody reads, e.g. packet pointers a path never uses);
- *  - redundant load elimination: a load of the same (base, offset, size) as an earlier one on
- *    every path, with no store, call or redefinition in between, reuses the earlier value.
+ *  - constants and symbol addresses computed once where all their uses see them (opt-hoist.ts);
+ *  - 32-bit moves whose result only 32-bit operations read become plain copies (narrowCopies);
+ *  - loads reused and stack stores of a value the slot already holds dropped (opt-mem.ts);
+ *  - dead code elimination (results nobody reads, e.g. packet pointers a path never uses).
  */
-import { type Block, type Func, type Inst, type VReg, defs, hasSideEffects, successors, termUses, uses } from './ir.js';
+import { FIRST_VREG, type Func, type Inst, type Term, type VReg, defs, hasSideEffects, termUses, uses } from './ir.js';
 import { liveness } from './liveness.js';
+import { hoistConstants } from './opt-hoist.js';
+import { reuseValues } from './opt-mem.js';
 
 export function optimize(f: Func): void {
-  reuseLoads(f);
+  hoistConstants(f);
+  narrowCopies(f);
+  reuseValues(f);
   deadCode(f);
 }
 
@@ -43,85 +48,70 @@ export function deadCode(f: Func): void {
   }
 }
 
-interface Avail {
-  base: VReg;
-  off: number;
-  size: string;
-  dst: VReg;
-}
-
 /**
- * Dominator-tree walk carrying the loads available on entry. A value is reused only while neither
- * its register nor the base register is redefined and no store/call/atomic intervenes.
+ * `wD = wS` (a truncation to 32 bits, or a u32 copy) whose result is read only by 32-bit
+ * operations — compares, ALU sources, stores of up to 4 bytes — becomes `rD = rS`, which
+ * allocation can then merge away: `(pid_tgid >> 32) as u32 != x` compares w0 directly, as clang
+ * does. D must have this one definition; S must not be a pointer.
  */
-function reuseLoads(f: Func): void {
-  const preds = new Map<Block, Block[]>();
-  for (const b of f.blocks) for (const s of successors(b)) (preds.get(s) ?? preds.set(s, []).get(s)!).push(b);
-  const idom = dominators(f, preds);
-  const children = new Map<Block, Block[]>();
-  for (const b of f.blocks) {
-    const d = idom.get(b);
-    if (d && d !== b) (children.get(d) ?? children.set(d, []).get(d)!).push(b);
-  }
-  const walk = (b: Block, avail: Avail[]): void => {
-    // a block with one predecessor sees exactly the state at its end; joins start afresh
-    let cur = (preds.get(b)?.length ?? 0) === 1 ? avail : [];
-    const out: Inst[] = [];
-    for (const i of b.insts) {
-      if (i.op === 'ld') {
-        const hit = cur.find((a) => a.base === i.base && a.off === i.off && a.size === i.size);
-        if (hit && hit.dst !== i.dst) {
-          out.push({ op: 'mov', w: 64, dst: i.dst, src: { r: hit.dst }, pos: i.pos });
-          cur = cur.filter((a) => a.dst !== i.dst && a.base !== i.dst);
-          continue;
-        }
-      }
-      if (i.op === 'st' || i.op === 'call' || i.op === 'callsub' || i.op === 'atomic') cur = [];
-      const ds = defs(i);
-      if (ds.length) cur = cur.filter((a) => !ds.includes(a.dst) && !ds.includes(a.base));
-      if (i.op === 'ld' && i.dst !== i.base) cur.push({ base: i.base, off: i.off, size: i.size, dst: i.dst });
-      out.push(i);
-    }
-    b.insts = out;
-    for (const c of children.get(b) ?? []) walk(c, cur);
+export function narrowCopies(f: Func): void {
+  const ndefs = new Uint32Array(f.nregs);
+  const wide = new Uint8Array(f.nregs); // read by something that sees all 64 bits
+  const mark = (r: VReg): void => {
+    wide[r] = 1;
   };
-  walk(f.blocks[0], []);
+  for (const b of f.blocks) {
+    for (let k = 0; k < b.insts.length; k++) {
+      const i = b.insts[k];
+      const ds = defs(i);
+      for (let j = 0; j < ds.length; j++) ndefs[ds[j]]++;
+      readsWide(i, mark);
+    }
+    termReadsWide(b.term, mark);
+  }
+  for (const b of f.blocks) {
+    for (let k = 0; k < b.insts.length; k++) {
+      const i = b.insts[k];
+      if (i.op !== 'mov' || i.w !== 32 || i.src.r === undefined || i.dst < FIRST_VREG) continue;
+      if (ndefs[i.dst] !== 1 || wide[i.dst] || f.pointers.has(i.src.r) || f.pointers.has(i.dst)) continue;
+      b.insts[k] = { ...i, w: 64 };
+    }
+  }
 }
 
-/** Immediate dominators (Cooper–Harvey–Kennedy). */
-function dominators(f: Func, preds: Map<Block, Block[]>): Map<Block, Block> {
-  const rpo: Block[] = [];
-  const seen = new Set<Block>();
-  const visit = (b: Block): void => {
-    seen.add(b);
-    for (const s of successors(b)) if (!seen.has(s)) visit(s);
-    rpo.push(b);
-  };
-  visit(f.blocks[0]);
-  rpo.reverse();
-  const index = new Map(rpo.map((b, i) => [b, i]));
-  const idom = new Map<Block, Block>([[rpo[0], rpo[0]]]);
-  const intersect = (a: Block, b: Block): Block => {
-    while (a !== b) {
-      while (index.get(a)! > index.get(b)!) a = idom.get(a)!;
-      while (index.get(b)! > index.get(a)!) b = idom.get(b)!;
-    }
-    return a;
-  };
-  let changed = true;
-  while (changed) {
-    changed = false;
-    for (const b of rpo.slice(1)) {
-      let nd: Block | undefined;
-      for (const p of preds.get(b) ?? []) {
-        if (!idom.has(p)) continue;
-        nd = nd ? intersect(p, nd) : p;
+/** Calls `mark` for each register `i` reads beyond its low 32 bits. */
+function readsWide(i: Inst, mark: (r: VReg) => void): void {
+  switch (i.op) {
+    case 'mov':
+      if (i.src.r !== undefined && i.w === 64) mark(i.src.r);
+      return;
+    case 'alu':
+      if (i.w === 64) {
+        mark(i.dst);
+        if (i.src.r !== undefined) mark(i.src.r);
       }
-      if (nd && idom.get(b) !== nd) {
-        idom.set(b, nd);
-        changed = true;
-      }
+      return;
+    case 'st':
+      mark(i.base);
+      if (i.src.r !== undefined && i.size === 'u64') mark(i.src.r);
+      return;
+    case 'atomic':
+      mark(i.base);
+      // lock add/and/or/xor of a u32 read the low half; the other forms also write src
+      if (i.size === 'u64' || !['add', 'and', 'or', 'xor'].includes(i.aop)) mark(i.src);
+      if (i.aop === 'cmpxchg') mark(0);
+      return;
+    default: {
+      // neg/be read their destination (which they also define); loads their base; calls r1–r5
+      const us = uses(i);
+      for (let j = 0; j < us.length; j++) mark(us[j]);
     }
   }
-  return idom;
+}
+
+function termReadsWide(t: Term, mark: (r: VReg) => void): void {
+  if (t.op === 'jcc' && t.w === 64) {
+    mark(t.a);
+    if (t.b.r !== undefined) mark(t.b.r);
+  } else if (t.op === 'exit') mark(0);
 }

@@ -4,10 +4,14 @@
  * every value live across a call interferes with them and lands in r6–r9 (callee-saved) or is
  * spilled to the stack. Moves whose ends get the same register disappear. A spilled register is
  * stored after each definition and reloaded before each use (8-byte slots, so the verifier keeps
- * tracking spilled pointers), then allocation starts again.
+ * tracking spilled pointers), then allocation starts again. A spilled constant or symbol address
+ * (one definition, no register read) is computed again before each use instead: that costs what a
+ * reload costs and no stack, and it is what lets the optimiser hoist constants (opt-hoist.ts)
+ * without paying for it in spills — such values are also the first picked to spill.
  */
 import { FP, FIRST_VREG, type Func, type Inst, R0, type VReg, defs, termUses, uses } from './ir.js';
 import { liveness } from './liveness.js';
+import { constKey } from './opt-hoist.js';
 
 export const K = 10;
 const ORDER = [1, 2, 3, 4, 5, 0, 6, 7, 8, 9];
@@ -47,6 +51,8 @@ function tryColor(f: Func, unspillable: Set<VReg>): VReg[] | undefined {
   const moves: VReg[] = [];
   const cost = new Float64Array(n);
   const crossesCall = new Uint8Array(n);
+  const ndefs = new Uint32Array(n);
+  const constDef = new Uint8Array(n);
   const liveOut = liveness(f);
   let d = 0;
   let copySrc = -1;
@@ -76,7 +82,9 @@ function tryColor(f: Func, unspillable: Set<VReg>): VReg[] | undefined {
       for (let j = 0; j < ds.length; j++) {
         live.delete(ds[j]);
         cost[ds[j]] += 1;
+        ndefs[ds[j]]++;
       }
+      if (ds.length === 1 && constKey(i) !== undefined) constDef[ds[0]] = 1;
       const us = uses(i);
       for (let j = 0; j < us.length; j++) {
         live.add(us[j]);
@@ -84,6 +92,9 @@ function tryColor(f: Func, unspillable: Set<VReg>): VReg[] | undefined {
       }
     }
   }
+  // a class made only of constants is cheap to spill: it is computed again, not reloaded
+  const cheap = new Uint8Array(n);
+  for (let v = FIRST_VREG; v < n; v++) cheap[v] = ndefs[v] === 1 && constDef[v] ? 1 : 0;
   // physical registers interfere with each other
   for (let a = 0; a < K; a++) for (let b2 = a + 1; b2 < K; b2++) edge(a, b2);
 
@@ -138,6 +149,7 @@ function tryColor(f: Func, unspillable: Set<VReg>): VReg[] | undefined {
       adj[b].clear();
       cost[a] += cost[b];
       crossesCall[a] |= crossesCall[b];
+      cheap[a] &= cheap[b];
       if (unspillable.has(b)) unspillable.add(a);
       merged = true;
     }
@@ -167,7 +179,7 @@ function tryColor(f: Func, unspillable: Set<VReg>): VReg[] | undefined {
       for (let j = 0; j < nodes.length; j++) {
         const v = nodes[j];
         if (gone[v]) continue;
-        const c = unspillable.has(v) ? Infinity : cost[v] / (deg[v] + 1);
+        const c = unspillable.has(v) ? Infinity : (cheap[v] ? cost[v] / 4 : cost[v]) / (deg[v] + 1);
         if (pick < 0 || c < best) { best = c; pick = v; }
       }
     }
@@ -204,9 +216,10 @@ function tryColor(f: Func, unspillable: Set<VReg>): VReg[] | undefined {
     else color[v] = c;
   }
   if (spills.length) {
+    const victims = preferConstants(spills, adj, color, cost, cheap, crossesCall);
     // spill the original (pre-coalescing) registers of each spilled class
     const out: VReg[] = [];
-    for (let v = FIRST_VREG; v < n; v++) if (spills.includes(find(v)) && !unspillable.has(v)) out.push(v);
+    for (let v = FIRST_VREG; v < n; v++) if (victims.includes(find(v)) && !unspillable.has(v)) out.push(v);
     if (out.length === 0) throw new AllocError(`${f.name}: too many values are live at once`, 'complex');
     return out;
   }
@@ -226,6 +239,29 @@ function tryColor(f: Func, unspillable: Set<VReg>): VReg[] | undefined {
     b.insts = b.insts.filter((i) => !(i.op === 'mov' && i.src.r !== undefined && i.src.r === i.dst && i.w === 64));
   }
   return undefined;
+}
+
+/**
+ * A value that found no register takes the place of a constant that holds one it could use: the
+ * constant is computed again where it is needed, the value avoids a store and reloads. Returns the
+ * classes to spill this round.
+ */
+function preferConstants(spills: number[], adj: Set<number>[], color: Int32Array, cost: Float64Array, cheap: Uint8Array, crossesCall: Uint8Array): number[] {
+  const out = new Set<number>();
+  for (const v of spills) {
+    if (cheap[v]) {
+      out.add(v);
+      continue;
+    }
+    let pick = -1;
+    adj[v].forEach((t) => {
+      const c = color[t];
+      if (t < FIRST_VREG || !cheap[t] || c < 0 || (crossesCall[v] && c < 6)) return;
+      if (pick < 0 || cost[t] < cost[pick]) pick = t;
+    });
+    out.add(pick >= 0 ? pick : v);
+  }
+  return [...out];
 }
 
 function rewrite(i: Inst, map: (r: VReg) => VReg): void {
@@ -261,6 +297,7 @@ function rewrite(i: Inst, map: (r: VReg) => VReg): void {
 
 /** Rewrites `v` to live on the stack: reload before uses, store after definitions. */
 function spill(f: Func, v: VReg, unspillable: Set<VReg>): void {
+  if (rematerialize(f, v, unspillable)) return;
   f.frame = Math.ceil((f.frame + 8) / 8) * 8;
   if (f.frame > STACK_LIMIT) throw new AllocError(`${f.name}: the stack frame needs ${f.frame} bytes (the limit is ${STACK_LIMIT})`, 'stack');
   const slot = -f.frame;
@@ -295,4 +332,58 @@ function spill(f: Func, v: VReg, unspillable: Set<VReg>): void {
     }
     b.insts = out;
   }
+}
+
+/**
+ * When `v` has one definition that reads no register (a constant, a map or global address), drops
+ * it and computes the value again into a fresh register before each use. False otherwise.
+ */
+function rematerialize(f: Func, v: VReg, unspillable: Set<VReg>): boolean {
+  let def: Inst | undefined;
+  for (const b of f.blocks) {
+    for (let k = 0; k < b.insts.length; k++) {
+      const i = b.insts[k];
+      if (!defs(i).includes(v)) continue;
+      if (def || constKey(i) === undefined) return false;
+      def = i;
+    }
+  }
+  if (!def) return false;
+  const proto = def;
+  const fresh = (pos: number): { r: VReg; inst: Inst } => {
+    const r = f.nregs++;
+    unspillable.add(r);
+    if (f.pointers.has(v)) f.pointers.add(r);
+    return { r, inst: { ...proto, dst: r, pos } as Inst };
+  };
+  for (const b of f.blocks) {
+    const out: Inst[] = [];
+    // uses in one block share a computation until a call, so the copy never has to survive one
+    let cur = -1;
+    const get = (pos: number): VReg => {
+      if (cur < 0) {
+        const t = fresh(pos);
+        out.push(t.inst);
+        cur = t.r;
+      }
+      return cur;
+    };
+    for (const i of b.insts) {
+      if (i === proto) continue;
+      if (uses(i).includes(v)) {
+        const t = get(i.pos);
+        rewrite(i, (r) => (r === v ? t : r));
+      }
+      out.push(i);
+      if (i.op === 'call' || i.op === 'callsub') cur = -1;
+    }
+    const term = b.term;
+    if (term.op === 'jcc' && termUses(term).includes(v)) {
+      const t = get(term.pos);
+      if (term.a === v) term.a = t;
+      if (term.b.r === v) term.b = { r: t };
+    }
+    b.insts = out;
+  }
+  return true;
 }

@@ -122,9 +122,10 @@ export const levels = xdp((ctx) => {
     o.close();
   }
   t.diagnostic(`processed instructions by TSBPF_LOG: ${JSON.stringify(counts)}`);
-  // off: `r6 = r1` at entry (ctx kept for the debug call's argument), three 3-instruction guards,
-  // `r0 = 2; exit` — no helper call, no record store, no argument is walked
-  assert.equal(counts.off, 1 + 3 * 3 + 2);
+  // off: `r7 = r1` at entry (ctx kept for the debug call's argument), the level settings address
+  // loaded once, three 2-instruction guards (load, compare), `r0 = 2; exit` — no helper call, no
+  // record store, no argument is walked
+  assert.equal(counts.off, 1 + 1 + 3 * 2 + 2);
   assert.ok(counts.off! < counts.error! && counts.error! < counts.info! && counts.info! < counts.debug!);
   assert.equal(counts.error, counts.warn);
   assert.equal(counts.debug, counts.trace);

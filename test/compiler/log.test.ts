@@ -89,7 +89,8 @@ test('instruction budget (llvm-objdump on compiled programs): â‰¤ 12 per call, â
   const mac = count('log.info(ctx, "{:mac}", eth.source);', preEth, retEth) - count('log.info(ctx, "x");', preEth, retEth);
   assert.equal(mac, 4);
   const three = count('log.error(ctx, "a"); log.warn(ctx, "b"); log.info(ctx, "c");') - base;
-  assert.equal(three, 3 * 12, 'calls do not share anything but the counter function');
+  // the address of the level settings is loaded once into a callee-saved register and shared
+  assert.equal(three, 1 + 3 * 11, 'calls share only the level settings address and the counter function');
   t.diagnostic(`call without arguments: ${call} (aya-log: 176 in the seed, 252 in the Aya book); per argument: ${figures.join(', ')}; constant ${constant}, 64-bit constant ${wide}; four scalars ${four}; MAC ${mac}; plus once per object: tsbpf_log_count_lost, 4 instructions`);
 });
 
