@@ -1,6 +1,7 @@
 /**
- * Writes a `tsbpf new` project: the files of templates/TYPE/ with the project's names filled in,
- * a package.json, and tsbpf itself as a dependency that installs without a registry.
+ * Writes a `tsbpf new` project: the files of its template (templates/common/ and templates/TYPE/,
+ * see new-template.ts) with the project's names and the type's values filled in, a package.json,
+ * and tsbpf itself as a dependency that installs without a registry.
  *
  * tsbpf is packed (`npm pack`) into the project's vendor/ folder and depended on as
  * `file:vendor/tsbpf-X.Y.Z.tgz`: the tarball carries the built dist/, so `npm install` only
@@ -14,6 +15,9 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, existsSy
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TsbpfError } from '../errors.js';
+import { fill, fillFile, loadTemplate, type TemplateValues } from './new-template.js';
+
+export { fill } from './new-template.js';
 
 export interface ProjectSpec {
   /** Project (npm package) name: `hello-world`. */
@@ -64,27 +68,8 @@ export function checkDestination(dir: string): void {
   if (readdirSync(dir).length > 0) throw new TsbpfError('USAGE', `'${dir}' already exists and is not empty`, 'choose another NAME or --dir (tsbpf new never overwrites files)');
 }
 
-/** Template files (paths relative to the template folder), sorted. */
-function templateFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const n of readdirSync(d).sort()) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(relative(root, p));
-    }
-  };
-  walk(root);
-  return out;
-}
-
-/** Fills the placeholders of a template file's path or text. */
-export function fill(text: string, vars: Record<string, string>): string {
-  return text.replace(/__([A-Z]+)__/g, (m, k: string) => vars[k] ?? m);
-}
-
 /** npm drops files named .gitignore from packages, so templates keep them as `gitignore`. */
-function targetPath(rel: string, vars: Record<string, string>): string {
+function targetPath(rel: string, vars: TemplateValues): string {
   const p = fill(rel, vars);
   return p === 'gitignore' || p.endsWith('/gitignore') ? p.replace(/gitignore$/, '.gitignore') : p;
 }
@@ -185,14 +170,14 @@ export function createProject(spec: ProjectSpec, templates: string): CreatedProj
   const program = programName(spec.name);
   const root = tsbpfRoot();
   const tsbpf = readTsbpfPackage(root);
-  const vars: Record<string, string> = { NAME: spec.name, PROG: program, IFACE: spec.iface, TYPE: spec.type, VERSION: tsbpf.version };
-  const src = join(templates, spec.type);
+  const template = loadTemplate(templates, spec.type);
+  const vars: TemplateValues = { ...template.values, NAME: spec.name, PROG: program, IFACE: spec.iface, TYPE: spec.type, VERSION: tsbpf.version };
   const files: string[] = [];
   mkdirSync(spec.dir, { recursive: true });
-  for (const rel of templateFiles(src)) {
+  for (const [rel, from] of template.files) {
     const out = targetPath(rel, vars);
     mkdirSync(join(spec.dir, out, '..'), { recursive: true });
-    writeFileSync(join(spec.dir, out), fill(readFileSync(join(src, rel), 'utf8'), vars));
+    writeFileSync(join(spec.dir, out), fillFile(readFileSync(from, 'utf8'), vars, `templates/${relative(templates, from)}`));
     files.push(out);
   }
   let tsbpfSpec: string;

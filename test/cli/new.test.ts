@@ -196,7 +196,8 @@ test('the default dependency is tsbpf packed into vendor/: built code, bin, kern
     assert.equal(list.status, 0, list.stderr);
     const files = new Set(list.stdout.split('\n'));
     for (const f of ['package/package.json', 'package/bin/tsbpf.js', 'package/dist/src/index.js', 'package/dist/src/index.d.ts',
-      'package/dist/src/kernel/index.d.ts', 'package/dist/src/cli/main.js', 'package/templates/xdp/src/main.ts']) {
+      'package/dist/src/kernel/index.d.ts', 'package/dist/src/cli/main.js', 'package/templates/common/src/main.ts',
+      'package/templates/common/template.json', 'package/templates/xdp/template.json', 'package/templates/xdp/src/__NAME__.bpf.ts']) {
       assert.ok(files.has(f), `${f} is in the tarball`);
     }
     assert.ok(![...files].some((f) => f.startsWith('package/test/') || f.startsWith('package/src/')), 'no sources or tests');
