@@ -15,16 +15,16 @@
  * buffer's. The PerfEvent API (`next`, `consume`, `subscribe`, async iterator) hands out a
  * Uint8Array view per sample, valid until the next one is requested. Positions are 32-bit
  * numbers with modular arithmetic (ringbuf-pos.ts); data_tail is written every `commitBytes`,
- * at the end of a consume call and when a ring is caught up.
+ * at the end of a consume call and when a ring is caught up. Waiting, subscriptions, the async
+ * iterator, the re-entry guard and close() are BufferReader's (reader-base.ts), one fd per CPU.
  */
 import { bpf_map_type } from '../abi/index.js';
 import { TsbpfError } from '../errors.js';
 import { Fd, fdNum, mapDeleteElem, mapInfo, mapUpdateElem, type FdLike } from '../sys/bpf.js';
 import { Mapping, PROT_READ, PROT_WRITE, pageSize } from '../sys/mmap.js';
 import { onlineCpus, openBpfOutputEvent, perfEventDisable, perfEventEnable } from '../sys/perf.js';
-import { Poller } from '../sys/poll.js';
+import { BufferReader, sourceFd, type MapSource } from './reader-base.js';
 import { LO, OwnPos } from './ringbuf-pos.js';
-import { sourceFd, type MapSource } from './ringbuf.js';
 
 const PERF_RECORD_LOST = 2;
 const PERF_RECORD_SAMPLE = 9;
@@ -74,8 +74,10 @@ interface CpuRing {
   cursor: number;
 }
 
-export class PerfBuffer implements AsyncIterable<PerfEvent> {
+export class PerfBuffer extends BufferReader<PerfEvent> {
   readonly name: string;
+  protected readonly kind = 'perf buffer';
+  protected override readonly callbacks = 'callbacks';
   readonly stats: PerfBufferStats = { samples: 0, bytes: 0, lost: 0, wakeups: 0 };
   /** Lost samples per CPU. */
   readonly lostByCpu = new Map<number, number>();
@@ -85,16 +87,9 @@ export class PerfBuffer implements AsyncIterable<PerfEvent> {
   /** Where the next read starts (rings are visited in turn). */
   private next_ = 0;
   private scratch = new DataView(new ArrayBuffer(256));
-  private inCallback = false;
-  private readonly poller = Poller.shared();
-  private registered = false;
-  private waiter?: () => void;
-  private subscriber?: () => void;
-  private onError?: (err: Error) => void;
-  private failure?: Error;
-  private closed = false;
 
   private constructor(src: { fd: FdLike; name?: string }, opts: PerfBufferOptions) {
+    super();
     const info = mapInfo(src.fd);
     this.name = src.name ?? info.name;
     if (info.type !== bpf_map_type.BPF_MAP_TYPE_PERF_EVENT_ARRAY) {
@@ -120,9 +115,10 @@ export class PerfBuffer implements AsyncIterable<PerfEvent> {
 
   private openCpu(cpu: number, pages: number, wakeupEvents?: number): CpuRing {
     const fd = new Fd(openBpfOutputEvent(cpu, { wakeupEvents }), `perf event (cpu ${cpu})`);
+    let map: Mapping | undefined;
     try {
       const page = pageSize();
-      const map = Mapping.map(fd.value, page * (pages + 1), PROT_READ | PROT_WRITE, 0, `perf buffer '${this.name}' cpu ${cpu}`);
+      map = Mapping.map(fd.value, page * (pages + 1), PROT_READ | PROT_WRITE, 0, `perf buffer '${this.name}' cpu ${cpu}`);
       const dv = new DataView(map.buffer);
       const dataOff = Number(dv.getBigUint64(DATA_OFFSET, true)) || page;
       const size = Number(dv.getBigUint64(DATA_SIZE, true)) || page * pages;
@@ -132,10 +128,12 @@ export class PerfBuffer implements AsyncIterable<PerfEvent> {
       new DataView(key.buffer).setUint32(0, cpu, true);
       const value = new Uint8Array(4);
       new DataView(value.buffer).setUint32(0, fd.value, true);
-      mapUpdateElem(this.mapFd, key, value);
+      // Enabled before it is published in the map, so that a failure leaves no entry behind.
       perfEventEnable(fd.value);
+      mapUpdateElem(this.mapFd, key, value);
       return ring;
     } catch (e) {
+      map?.close();
       fd.close();
       throw e;
     }
@@ -172,7 +170,7 @@ export class PerfBuffer implements AsyncIterable<PerfEvent> {
       }
     } finally {
       this.inCallback = false;
-      if (this.closed) this.release();
+      if (this.closed) this.finishClose(); // close() was called by fn or onLost
     }
     return n;
   }
@@ -261,11 +259,6 @@ export class PerfBuffer implements AsyncIterable<PerfEvent> {
     throw new TsbpfError('MAP', `perf buffer '${this.name}' cpu ${r.cpu}: ${what} at position ${r.tail.full(cursor >>> 0)}`);
   }
 
-  private enter(): void {
-    if (this.inCallback) throw new TsbpfError('MAP', `perf buffer '${this.name}': read from inside one of its own callbacks`, 'return from the callback first (close() is allowed there)');
-    this.inCallback = true;
-  }
-
   /** Calls `fn` for each sample and loss available now (at most `limit` samples), commits, returns how many samples. */
   consume(fn: (e: PerfEvent) => void, limit = Infinity): number {
     return this.consumeRaw((v, off, len, cpu) => fn({ type: 'sample', cpu, data: new Uint8Array(v.buffer, v.byteOffset + off, len) }), limit, (cpu, count) => fn({ type: 'lost', cpu, count }));
@@ -305,56 +298,8 @@ export class PerfBuffer implements AsyncIterable<PerfEvent> {
   /** Releases the space of every record handed out so far to the kernel. */
   commit(): void {
     if (this.closed) return;
-    if (this.inCallback) throw new TsbpfError('MAP', `perf buffer '${this.name}': commit() from inside one of its own callbacks`);
+    if (this.inCallback) throw this.reentered('commit');
     for (const r of this.rings) r.tail.store(r.cursor);
-  }
-
-  /** Makes sure the next readiness of each ring is reported to ready() (one-shot per fd). */
-  private listen(): void {
-    if (this.closed || this.failure) return;
-    if (this.registered) {
-      for (const r of this.rings) this.poller.rearm(r.fd.value);
-      return;
-    }
-    this.registered = true;
-    for (const r of this.rings) {
-      this.poller.add(r.fd.value, () => this.ready(r), (e) => {
-        this.failure = e;
-        if (this.onError) this.onError(e);
-        this.wake();
-      });
-    }
-  }
-
-  private ready(r: CpuRing): void {
-    this.stats.wakeups++;
-    if (this.subscriber && !this.failure) {
-      this.subscriber();
-      if (!this.closed && !this.failure) this.poller.rearm(r.fd.value);
-    }
-    this.wake();
-  }
-
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.();
-  }
-
-  private startSubscription(drain: () => void, onError?: (err: Error) => void): void {
-    if (this.subscriber) throw new TsbpfError('MAP', `perf buffer '${this.name}' already has a subscriber`);
-    this.onError = onError;
-    this.subscriber = () => {
-      try {
-        drain();
-      } catch (e) {
-        this.failure = e instanceof Error ? e : new Error(String(e));
-        this.subscriber = undefined;
-        if (this.onError) this.onError(this.failure);
-      }
-    };
-    this.subscriber();
-    this.listen();
   }
 
   /** Calls `fn` for every sample and loss as they arrive, until close(). Errors go to `onError`. */
@@ -367,46 +312,18 @@ export class PerfBuffer implements AsyncIterable<PerfEvent> {
     this.startSubscription(() => this.consumeRaw(fn, Infinity, onLost), onError);
   }
 
-  /** Resolves when records may be available (or the reader was closed). */
-  async wait(): Promise<void> {
-    if (this.failure) throw this.failure;
-    if (this.closed) return;
-    this.commit();
-    this.listen();
-    await new Promise<void>((resolve) => {
-      this.waiter = resolve;
-      if (this.rings.some((r) => ((Atomics.load(r.head, LO) - r.cursor) | 0) !== 0)) this.wake();
-    });
-    if (this.failure) throw this.failure;
+  protected pollFds(): number[] {
+    return this.rings.map((r) => r.fd.value);
   }
 
-  /** Samples and losses as they arrive, until close(). A sample's view is valid until the next is requested. */
-  async *[Symbol.asyncIterator](): AsyncIterator<PerfEvent> {
-    while (!this.closed) {
-      const e = this.next();
-      if (e) {
-        yield e;
-        continue;
-      }
-      await this.wait();
-    }
+  protected hasPending(): boolean {
+    return this.rings.some((r) => ((Atomics.load(r.head, LO) - r.cursor) | 0) !== 0);
   }
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
-  /** Disables the events, removes them from the map, unmaps and closes them. The map fd stays the caller's. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (!this.inCallback) this.release(); // else consumeRaw releases on the way out
-  }
-
-  private release(): void {
+  /** Per ring: data_tail written, the event disabled, its map entry deleted, the ring unmapped, the event closed. */
+  protected release(): void {
     for (const r of this.rings) {
       if (!r.map.isClosed) r.tail.store(r.cursor);
-      if (this.registered) this.poller.remove(r.fd.value);
       try {
         perfEventDisable(r.fd.value);
         const key = new Uint8Array(4);
@@ -418,6 +335,5 @@ export class PerfBuffer implements AsyncIterable<PerfEvent> {
       r.map.close();
       r.fd.close();
     }
-    this.wake();
   }
 }

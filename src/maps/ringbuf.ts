@@ -28,8 +28,10 @@ import { bpf_map_type } from '../abi/index.js';
 import { TsbpfError } from '../errors.js';
 import { fdNum, mapInfo, type FdLike } from '../sys/bpf.js';
 import { Mapping, PROT_READ, PROT_WRITE, pageSize } from '../sys/mmap.js';
-import { Poller } from '../sys/poll.js';
+import { BufferReader, sourceFd, type MapSource } from './reader-base.js';
 import { LO, OwnPos, readU64 } from './ringbuf-pos.js';
+
+export { sourceFd, type MapSource } from './reader-base.js';
 
 const DISCARD_BIT = 0x40000000;
 const LEN_MASK = 0x3fffffff;
@@ -46,13 +48,6 @@ const DEFAULT_COMMIT_BYTES = 16 * 1024;
  * stale header from the previous lap could be seen before the producer's store.
  */
 const ORDERED_LOADS = process.arch === 'x64' || process.arch === 'ia32';
-
-/** A map fd, or an object carrying one (a loaded map). */
-export type MapSource = FdLike | { fd: FdLike; name?: string };
-
-export function sourceFd(src: MapSource): { fd: FdLike; name?: string } {
-  return typeof src === 'object' && src !== null && 'fd' in src ? src : { fd: src };
-}
 
 /**
  * Receives one record without any allocation: its bytes are `bytes[offset … offset + length)`,
@@ -78,8 +73,9 @@ export interface RingBufferOptions {
   commitBytes?: number;
 }
 
-export class RingBuffer implements AsyncIterable<Uint8Array> {
+export class RingBuffer extends BufferReader<Uint8Array> {
   readonly name: string;
+  protected readonly kind = 'ring buffer';
   /** Ring size in bytes (the map's max_entries). */
   readonly size: number;
   /** Counters; during a consume call they are updated when it returns. */
@@ -102,17 +98,9 @@ export class RingBuffer implements AsyncIterable<Uint8Array> {
   private readonly commitBytes: number;
   /** Low word of the position after the last record handed out (committed lazily). */
   private cons: number;
-  /** Set while a consume callback runs: the reader must not be re-entered from it. */
-  private inCallback = false;
-  private readonly poller = Poller.shared();
-  private registered = false;
-  private waiter?: () => void;
-  private subscriber?: () => void;
-  private onError?: (err: Error) => void;
-  private failure?: Error;
-  private closed = false;
 
   private constructor(src: { fd: FdLike; name?: string }, opts: RingBufferOptions) {
+    super();
     const info = mapInfo(src.fd);
     this.name = src.name ?? info.name;
     if (info.type !== bpf_map_type.BPF_MAP_TYPE_RINGBUF) {
@@ -219,7 +207,7 @@ export class RingBuffer implements AsyncIterable<Uint8Array> {
       this.stats.records += n;
       this.stats.bytes += nbytes;
       this.stats.discarded += discarded;
-      if (this.closed) this.release(); // close() was called by fn
+      if (this.closed) this.finishClose(); // close() was called by fn
       else this.consumer.store(this.cons);
     }
     return n;
@@ -274,15 +262,6 @@ export class RingBuffer implements AsyncIterable<Uint8Array> {
     this.consumer.store(this.cons);
   }
 
-  private enter(): void {
-    if (this.inCallback) throw this.reentered('consume/next');
-    this.inCallback = true;
-  }
-
-  private reentered(what: string): TsbpfError {
-    return new TsbpfError('MAP', `ring buffer '${this.name}': ${what}() called from inside one of its own record callbacks`, 'return from the callback first (close() is allowed there)');
-  }
-
   private corrupt(cons: number, len: number, avail: number): never {
     const at = this.consumer.full(cons >>> 0);
     if (avail < 0 || avail > this.mask) {
@@ -292,58 +271,21 @@ export class RingBuffer implements AsyncIterable<Uint8Array> {
   }
 
   /** Whether a complete record (not one still being written) is waiting. */
-  private hasRecord(): boolean {
+  protected hasPending(): boolean {
     if (((Atomics.load(this.producer, LO) - this.cons) | 0) === 0) return false;
     return Atomics.load(this.headers, (this.cons & this.mask) >>> 2) >= 0;
   }
 
-  /** Makes sure the next readiness of the ring is reported to ready() (one-shot; committed first). */
-  private listen(): void {
-    if (this.closed || this.failure) return;
-    // The kernel wakes us only if the committed position is where its next record lands; and
-    // epoll reports the ring readable while producer ≠ committed consumer position.
+  protected pollFds(): number[] {
+    return [this.fd];
+  }
+
+  /**
+   * The kernel wakes us only if the committed position is where its next record lands; and
+   * epoll reports the ring readable while producer ≠ committed consumer position.
+   */
+  protected override beforeArm(): void {
     this.consumer.store(this.cons);
-    if (this.registered) {
-      this.poller.rearm(this.fd);
-      return;
-    }
-    this.registered = true;
-    this.poller.add(this.fd, () => this.ready(), (e) => {
-      this.failure = e;
-      if (this.onError) this.onError(e);
-      this.wake();
-    });
-  }
-
-  private ready(): void {
-    this.stats.wakeups++;
-    if (this.subscriber && !this.failure) {
-      this.subscriber();
-      this.listen();
-    }
-    this.wake();
-  }
-
-  private wake(): void {
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.();
-  }
-
-  private startSubscription(drain: () => void, onError?: (err: Error) => void): void {
-    if (this.subscriber) throw new TsbpfError('MAP', `ring buffer '${this.name}' already has a subscriber`);
-    this.onError = onError;
-    this.subscriber = () => {
-      try {
-        drain();
-      } catch (e) {
-        this.failure = e instanceof Error ? e : new Error(String(e));
-        this.subscriber = undefined;
-        if (this.onError) this.onError(this.failure);
-      }
-    };
-    this.subscriber();
-    this.listen();
   }
 
   /**
@@ -360,50 +302,9 @@ export class RingBuffer implements AsyncIterable<Uint8Array> {
     this.startSubscription(() => this.consumeRaw(fn), onError);
   }
 
-  /** Resolves when records may be available (or the reader was closed). */
-  async wait(): Promise<void> {
-    if (this.failure) throw this.failure;
-    if (this.closed) return;
-    if (this.inCallback) throw this.reentered('wait');
-    this.listen();
-    await new Promise<void>((resolve) => {
-      this.waiter = resolve;
-      // A record may have been committed before we armed; one still being written is left to the
-      // poller (the kernel wakes us when it is committed), so waiting never spins on it.
-      if (this.hasRecord()) this.wake();
-    });
-    if (this.failure) throw this.failure;
-  }
-
-  /** Records as they arrive, until close(). Each view is valid until the next one is requested. */
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    while (!this.closed) {
-      const rec = this.next();
-      if (rec) {
-        yield rec;
-        continue;
-      }
-      await this.wait();
-    }
-  }
-
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
-  /** Stops waiting, ends iterations, unmaps the ring. The map fd stays open (it belongs to the caller). */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    // Called from a record callback: consumeRaw commits its position and releases on the way out.
-    if (!this.inCallback) this.release();
-  }
-
-  private release(): void {
+  protected release(): void {
     this.consumer.store(this.cons);
-    if (this.registered) this.poller.remove(this.fd);
     this.consumerMap.close();
     this.dataMap.close();
-    this.wake();
   }
 }
