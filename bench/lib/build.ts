@@ -17,9 +17,21 @@ export interface ExamplePair {
   name: string;
   /** examples/NAME.bpf.ts */
   ts: string;
-  /** bench/c/NAME.bpf.c, or null when no C equivalent exists yet. */
+  /** bench/c/NAME.bpf.c, or null when no C equivalent exists (yet, or by design: `noC`). */
   c: string | null;
+  /** Why this example has no C equivalent by design (rows print it instead of "not written yet"). */
+  noC?: string;
 }
+
+/**
+ * Examples that have no C equivalent by design. The logging examples' work is the log call
+ * itself, which row 3 measures against aya-log (the C anchors of other examples that log write
+ * tsbpf's log records by hand, see bench/c/README.md).
+ */
+export const NO_C_EQUIVALENT: Readonly<Record<string, string>> = {
+  'hello-log': 'logging example, not compared with C: its work is the log call, measured against aya-log in row 3',
+  'udp-log': 'logging example, not compared with C: its work is the log call, measured against aya-log in row 3',
+};
 
 /** Every TypeScript example with its C equivalent (same stem under bench/c/). */
 export function examplePairs(repoRoot: string): ExamplePair[] {
@@ -29,9 +41,17 @@ export function examplePairs(repoRoot: string): ExamplePair[] {
     .sort()
     .map((f) => {
       const name = f.slice(0, -'.bpf.ts'.length);
+      const noC = NO_C_EQUIVALENT[name];
+      if (noC) return { name, ts: join(dir, f), c: null, noC };
       const c = join(repoRoot, 'bench', 'c', `${name}.bpf.c`);
       return { name, ts: join(dir, f), c: existsSync(c) ? c : null };
     });
+}
+
+/** The reason a row of `ex` cannot compare with C, or undefined when it has a C equivalent. */
+export function noCReason(ex: ExamplePair): string | undefined {
+  if (ex.c) return undefined;
+  return ex.noC ?? `no C equivalent bench/c/${ex.name}.bpf.c yet`;
 }
 
 export function benchC(ctx: BenchContext, file: string): string {

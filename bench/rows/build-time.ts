@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { type BenchContext, type Row, Unavailable, median, peakRssMiB, reasonOf, row, run, timeProcess, unavailable } from '../harness.js';
-import { CLANG_FLAGS, clangBuild, examplePairs, tsbpfBuild } from '../lib/build.js';
+import { CLANG_FLAGS, clangBuild, examplePairs, noCReason, tsbpfBuild } from '../lib/build.js';
 import { LineChild } from '../lib/sandbox.js';
 
 export const BUILD_GROUP = '6. Build time and peak memory';
@@ -32,7 +32,7 @@ export async function buildRows(ctx: BenchContext): Promise<Row[]> {
     const warmM = { ...g, name: `peak memory of the warm build process (${ex.name})`, unit: 'MiB', better: 'lower' as const };
     const all = [wholeT, warmT, wholeM, warmM];
     if (!ex.c) {
-      rows.push(...all.map((r) => unavailable(r, `no C equivalent bench/c/${ex.name}.bpf.c yet`)));
+      rows.push(...all.map((r) => unavailable(r, noCReason(ex)!)));
       continue;
     }
     let clangT: number | null = null;

@@ -29,6 +29,19 @@ export interface TestRunOutcome {
 }
 
 const NEEDS_ETHERNET = new Set<number>([bpf_prog_type.BPF_PROG_TYPE_XDP, bpf_prog_type.BPF_PROG_TYPE_SCHED_CLS, bpf_prog_type.BPF_PROG_TYPE_SCHED_ACT]);
+const RAW_TP = new Set<number>([bpf_prog_type.BPF_PROG_TYPE_RAW_TRACEPOINT, bpf_prog_type.BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE]);
+/** The kernel's limit: a raw tracepoint passes at most 12 u64 arguments. */
+const RAW_TP_MAX_ARGS = 12;
+
+/** What the kernel refuses for raw tracepoint test runs, said before it answers EINVAL. */
+function rawTpChecks(name: string, packet: Uint8Array, o: TestRunOptions): void {
+  const where = `testRun of '${name}' (raw_tracepoint)`;
+  if (packet.length) throw new LoadError(`${where}: raw tracepoint programs take no packet (got ${packet.length} bytes)`, 'pass the tracepoint\'s arguments as ctxIn (u64 each), and an empty packet');
+  if (!o.ctxIn?.byteLength) throw new LoadError(`${where}: the tracepoint's arguments are missing`, 'pass them as ctxIn: a buffer of u64 values, at least as many as the program reads');
+  if (o.ctxIn.byteLength > RAW_TP_MAX_ARGS * 8) throw new LoadError(`${where}: ctxIn holds ${o.ctxIn.byteLength} bytes, the kernel takes at most ${RAW_TP_MAX_ARGS} u64 arguments (${RAW_TP_MAX_ARGS * 8} bytes)`);
+  if ((o.repeat ?? 1) > 1) throw new LoadError(`${where}: the kernel runs raw tracepoint programs once per call (repeat ${o.repeat} refused)`, 'call testRun in a loop; the kernel\'s run statistics (BPF_ENABLE_STATS) give the time per run');
+  if (o.dataSizeOut) throw new LoadError(`${where}: raw tracepoint programs produce no output packet (dataSizeOut ${o.dataSizeOut} refused)`);
+}
 
 export class Program {
   /** Path this program is pinned at by us (pin()), if any. */
@@ -54,13 +67,21 @@ export class Program {
     return progTypeName(this.type) ?? String(this.type);
   }
 
-  /** Runs the program once (or `repeat` times) on `packet` in the kernel, without attaching it. */
+  /**
+   * Runs the program once (or `repeat` times) on `packet` in the kernel, without attaching it.
+   * A raw tracepoint program takes no packet: its arguments come as `ctxIn` (u64 each, as the
+   * tracepoint passes them), it runs once per call and the kernel reports no duration.
+   */
   testRun(packet: Uint8Array, o: TestRunOptions = {}): TestRunOutcome {
     if (NEEDS_ETHERNET.has(this.type) && packet.length < 14) {
       throw new LoadError(`testRun of '${this.name}': a ${this.typeName} program needs a packet of at least 14 bytes (an Ethernet header), got ${packet.length}`);
     }
+    const rawTp = RAW_TP.has(this.type);
+    if (rawTp) rawTpChecks(this.name, packet, o);
     try {
-      const r = progTestRun(this.fd, { data: packet, repeat: o.repeat, ctxIn: o.ctxIn, dataSizeOut: o.dataSizeOut, flags: o.flags, cpu: o.cpu });
+      const r = rawTp
+        ? progTestRun(this.fd, { ctxIn: o.ctxIn, repeat: 0, dataSizeOut: 0, ctxSizeOut: 0, flags: o.flags, cpu: o.cpu })
+        : progTestRun(this.fd, { data: packet, repeat: o.repeat, ctxIn: o.ctxIn, dataSizeOut: o.dataSizeOut, flags: o.flags, cpu: o.cpu });
       return { retval: r.retval, data: r.data, durationNs: r.duration, ...(r.ctx ? { ctx: r.ctx } : {}) };
     } catch (e) {
       if (e instanceof SysError && (e.errno === E.EINVAL || e.errno === E.ENOTSUPP)) {

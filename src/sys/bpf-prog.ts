@@ -115,11 +115,11 @@ function pinnedCopy(src: Uint8Array): { bytes: Uint8Array; addr: bigint } {
 export interface TestRunOptions {
   /** Input packet (data_in). */
   data?: Uint8Array;
-  /** Room for the output packet; default data length + 512 (XDP may grow the packet at the head). */
+  /** Room for the output packet; default data length + 512 (XDP may grow the packet at the head); 0: none passed. */
   dataSizeOut?: number;
   /** Input context (e.g. `struct xdp_md`, `struct __sk_buff`). */
   ctxIn?: Uint8Array;
-  /** Room for the output context; default the input context's length. */
+  /** Room for the output context; default the input context's length; 0: none passed. */
   ctxSizeOut?: number;
   repeat?: number;
   flags?: number;
@@ -142,14 +142,15 @@ export function progTestRun(fd: FdLike, o: TestRunOptions): TestRunResult {
   let ctxOutSize = o.ctxSizeOut ?? o.ctxIn?.byteLength ?? 0;
   const what = typeof fd === 'number' ? `prog fd ${fd}` : fd.what;
   for (let tries = 0; ; tries++) {
-    const dataOut = pinnedBytes(outSize);
+    // no room asked for: no buffer passed (raw tracepoint runs refuse any output buffer)
+    const dataOut = outSize ? pinnedBytes(outSize) : undefined;
     const ctxOut = ctxOutSize ? pinnedBytes(ctxOutSize) : undefined;
     const a = attrFor(A.test)
       .set('prog_fd', fdNum(fd))
       .set('data_size_in', dataIn.byteLength)
       .set('data_size_out', outSize)
       .set('data_in', dataIn.byteLength ? scratch.value.put(dataIn) : 0n)
-      .set('data_out', addressOf(dataOut))
+      .set('data_out', dataOut ? addressOf(dataOut) : 0n)
       .set('repeat', o.repeat ?? 1)
       .set('ctx_size_in', o.ctxIn?.byteLength ?? 0)
       .set('ctx_size_out', ctxOutSize)
@@ -159,7 +160,7 @@ export function progTestRun(fd: FdLike, o: TestRunOptions): TestRunResult {
       .set('cpu', o.cpu ?? 0)
       .set('batch_size', o.batchSize ?? 0);
     const r = bpfRaw('BPF_PROG_TEST_RUN', a);
-    if (r === -E.ENOSPC && tries === 0) {
+    if (r === -E.ENOSPC && tries === 0 && (outSize || ctxOutSize)) {
       outSize = Math.max(outSize, a.get('data_size_out'), outSize * 2);
       ctxOutSize = Math.max(ctxOutSize, a.get('ctx_size_out'));
       continue;
@@ -170,7 +171,7 @@ export function progTestRun(fd: FdLike, o: TestRunOptions): TestRunResult {
     return {
       retval: a.get('retval'),
       duration: a.get('duration'),
-      data: Uint8Array.prototype.slice.call(dataOut, 0, outLen),
+      data: dataOut ? Uint8Array.prototype.slice.call(dataOut, 0, outLen) : new Uint8Array(0),
       ctx: ctxOut ? Uint8Array.prototype.slice.call(ctxOut, 0, ctxLen) : undefined,
     };
   }

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { compileC } from '../helpers/corpus.js';
 import { need } from '../helpers/env.js';
 import { unique } from '../helpers/netns.js';
-import { loadObject, type LoadedObject } from '../../src/loader/index.js';
+import { LoadError, loadObject, type LoadedObject } from '../../src/loader/index.js';
 import { LogReader, type LogRecord } from '../../src/log/index.js';
 import { attachPerfEvent, attachRawTracepoint, attachTracepoint, attachTracing, attachUprobe, attachKprobe, type Attachment } from '../../src/attach/index.js';
 import { probeUnsupportedReason } from '../../src/attach/probe.js';
@@ -96,6 +96,37 @@ test('raw-tracepoint-syscalls ≡ raw_tp_syscalls.bpf.c: the same count of getpp
     assert.equal(a, theirs.map('syscalls').get(GETPPID));
   } finally {
     detachAll(links);
+    ours.close();
+    theirs.close();
+  }
+});
+
+test('raw-tracepoint-syscalls under testRun: arguments as ctxIn count like real calls, in both builds; refusals say why', async (t) => {
+  if (!need(t, { kernel: true, tools: ['clang'] })) return;
+  const [ours, theirs] = await both('raw-tracepoint-syscalls', 'raw_tp_syscalls');
+  try {
+    // sys_enter's arguments: (struct pt_regs *regs, long id); the program reads only the id
+    const args = new Uint8Array(16);
+    const SYSCALL = 4242n; // no such syscall: nothing real counts it
+    new DataView(args.buffer).setBigUint64(8, SYSCALL, true);
+    for (const o of [ours, theirs]) {
+      const p = o.program('count_syscalls');
+      for (let i = 0; i < 3; i++) {
+        const r = p.testRun(new Uint8Array(0), { ctxIn: args });
+        assert.equal(r.retval, 0);
+        assert.equal(r.data.length, 0);
+      }
+      assert.equal(o.map('syscalls').get(SYSCALL), 3n);
+    }
+    const p = ours.program('count_syscalls');
+    const refused = (fn: () => unknown, re: RegExp): void => assert.throws(fn, (e: unknown) => e instanceof LoadError && re.test(e.message));
+    refused(() => p.testRun(new Uint8Array(0)), /raw_tracepoint\): the tracepoint's arguments are missing/);
+    refused(() => p.testRun(new Uint8Array(14), { ctxIn: args }), /take no packet \(got 14 bytes\)/);
+    refused(() => p.testRun(new Uint8Array(0), { ctxIn: args, repeat: 100 }), /once per call \(repeat 100 refused\)/);
+    refused(() => p.testRun(new Uint8Array(0), { ctxIn: new Uint8Array(104) }), /at most 12 u64 arguments/);
+    // fewer arguments than the program reads: the kernel's EINVAL, explained
+    assert.throws(() => p.testRun(new Uint8Array(0), { ctxIn: new Uint8Array(8) }), (e: unknown) => e instanceof SysError && /cannot be test-run this way/.test(e.message) && /ctxIn/.test(e.hint ?? ''));
+  } finally {
     ours.close();
     theirs.close();
   }

@@ -1,0 +1,1 @@
+../../test/compiler/c/tracepoint_openat.bpf.c

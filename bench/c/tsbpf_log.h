@@ -1,0 +1,1 @@
+../../test/compiler/c/tsbpf_log.h

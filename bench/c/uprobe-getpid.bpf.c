@@ -1,0 +1,1 @@
+../../test/compiler/c/uprobe_getpid.bpf.c
