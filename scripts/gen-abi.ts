@@ -6,8 +6,11 @@
  *   - consts.gen.ts:  object-like #defines and anonymous-enum members of linux/bpf_common.h and
  *     linux/bpf.h (opcodes, BPF_PSEUDO_*, BPF_F_*, …) plus XDP_FLAGS_* / XDP_ATTACHED_* of
  *     linux/if_link.h.
+ * Facts newer than the installed header come from scripts/uapi-supplement.h (see its rules):
+ * its enum members are spliced into the header's enums ahead of their sentinels, its constants
+ * added; entries the header has must agree with it, and new ones are marked with their version.
  *
- * Usage: node dist/scripts/gen-abi.js [path/to/linux/bpf.h] [--out DIR] [--check]
+ * Usage: node dist/scripts/gen-abi.js [path/to/linux/bpf.h] [--out DIR] [--check] [--no-supplement]
  * (default /usr/include/linux/bpf.h; bpf_common.h and if_link.h are read from the same folder).
  * `--check` writes nothing and exits 1 when a committed file differs from what would be written.
  */
@@ -17,6 +20,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const DEFAULT_HEADER = '/usr/include/linux/bpf.h';
+/** Newer uapi facts merged over the header (committed next to this script). */
+export const SUPPLEMENT_PATH = fileURLToPath(new URL('../../scripts/uapi-supplement.h', import.meta.url));
 
 export interface AbiHeaders {
   /** Text of linux/bpf.h. */
@@ -25,6 +30,8 @@ export interface AbiHeaders {
   common: string;
   /** Text of linux/if_link.h (only its XDP_* constants are used); '' to skip. */
   ifLink: string;
+  /** Text of scripts/uapi-supplement.h; absent or '' for the header alone. */
+  supplement?: string;
 }
 
 /** A parsed C prototype of one helper (the doc comment may list several for one helper). */
@@ -34,7 +41,7 @@ export interface ProtoSig {
   variadic: boolean;
 }
 
-interface EnumDecl {
+export interface EnumDecl {
   name: string | null;
   members: [string, bigint][];
 }
@@ -199,6 +206,109 @@ export function parseHelperProtos(text: string): Map<string, ProtoSig[]> {
   return out;
 }
 
+// ---------------------------------------------------------------- supplement
+
+const SUPPLEMENT_NAME = 'scripts/uapi-supplement.h';
+/** Enum sentinels (`__MAX_BPF_ATTACH_TYPE`, 6.1's `MAX_BPF_LINK_TYPE`): counts, not members. */
+const SENTINEL = /^_*MAX_/;
+
+/** `since X.Y` markers of a supplement, by the enum member or #define declared on the marked line. */
+export function sinceMarks(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const v = /\bsince (\d+\.\d+)\b/.exec(line);
+    if (!v) continue;
+    const name = /^\s*#\s*define\s+(\w+)/.exec(line)?.[1] ?? /^\s*([A-Za-z_]\w*)\s*(?:=|,)/.exec(line)?.[1];
+    if (name) out.set(name, v[1]!);
+  }
+  return out;
+}
+
+/** Inserts `members` into enum `name` of (comment-free) header text, ahead of its sentinel. */
+function spliceEnum(text: string, name: string, members: [string, bigint][]): string {
+  const m = new RegExp(`\\benum\\s+${name}\\s*\\{([^}]*)\\}`).exec(text);
+  if (!m) throw new HeaderParseError(`linux/bpf.h: enum ${name} not found`);
+  const body = m[1]!;
+  const bodyAt = m.index + m[0].indexOf('{') + 1;
+  const items = members.map(([n, v]) => `\t${n} = ${v},\n`).join('');
+  const s = /(^|,)(\s*)(_*MAX_\w*)\b/.exec(body);
+  let at: number;
+  let insert = items;
+  if (s) at = s.index + s[1]!.length + s[2]!.length;
+  else {
+    at = body.length;
+    if (!/(^|,)\s*$/.test(body)) insert = `,\n${items}`;
+  }
+  return text.slice(0, bodyAt + at) + insert + text.slice(bodyAt + at);
+}
+
+export interface SupplementMerge {
+  /** linux/bpf.h without comments, the supplement's members spliced into its enums. */
+  bpf: string;
+  /** Constants (#defines, anonymous-enum members) the header lacks. */
+  consts: Map<string, bigint>;
+  /** Named enums the header lacks. */
+  enums: EnumDecl[];
+  /** Every name the supplement added → the Linux version that introduced it. */
+  added: Map<string, string>;
+  hex: Set<string>;
+}
+
+/**
+ * Merges a supplement's enums and constants over linux/bpf.h. Entries the header has must agree
+ * with it; the others need a `since` marker and must not reuse a value of their enum.
+ */
+export function mergeSupplement(bpfText: string, supplement: string): SupplementMerge {
+  const header = parseConstants(bpfText);
+  const supp = parseConstants(supplement);
+  const since = sinceMarks(supplement);
+  const added = new Map<string, string>();
+  const mark = (n: string): void => {
+    const v = since.get(n);
+    if (!v) throw new HeaderParseError(`${SUPPLEMENT_NAME}: ${n} is not in linux/bpf.h and has no "since X.Y" comment on its line`);
+    added.set(n, v);
+  };
+  let bpf = stripC(bpfText);
+  const enums: EnumDecl[] = [];
+  for (const e of supp.enums) {
+    if (e.name === null) continue; // constants, below
+    const h = header.enums.find((x) => x.name === e.name);
+    if (!h) {
+      for (const [n] of e.members) mark(n);
+      enums.push(e);
+      continue;
+    }
+    const inserts: [string, bigint][] = [];
+    for (const [n, v] of e.members) {
+      const have = h.members.find(([x]) => x === n);
+      if (have) {
+        if (have[1] !== v) throw new HeaderParseError(`${SUPPLEMENT_NAME}: enum ${e.name}: ${n} = ${v}, but linux/bpf.h has ${have[1]}`);
+        continue;
+      }
+      const clash = h.members.find(([x, hv]) => hv === v && !SENTINEL.test(x));
+      if (clash) throw new HeaderParseError(`${SUPPLEMENT_NAME}: enum ${e.name}: ${n} = ${v} is the value of ${clash[0]} in linux/bpf.h`);
+      mark(n);
+      inserts.push([n, v]);
+    }
+    if (inserts.length) bpf = spliceEnum(bpf, e.name, inserts);
+  }
+  const headerConsts = new Map<string, bigint>(header.defines);
+  for (const e of header.enums) if (e.name === null) for (const [n, v] of e.members) headerConsts.set(n, v);
+  const consts = new Map<string, bigint>();
+  const suppConsts: [string, bigint][] = [...supp.defines];
+  for (const e of supp.enums) if (e.name === null) suppConsts.push(...e.members);
+  for (const [n, v] of suppConsts) {
+    const hv = headerConsts.get(n);
+    if (hv !== undefined) {
+      if (hv !== v) throw new HeaderParseError(`${SUPPLEMENT_NAME}: ${n} = ${v}, but linux/bpf.h has ${hv}`);
+      continue;
+    }
+    mark(n);
+    consts.set(n, v);
+  }
+  return { bpf, consts, enums, added, hex: supp.hex };
+}
+
 // ---------------------------------------------------------------- output
 
 const q = (s: string): string => `'${s}'`;
@@ -215,8 +325,14 @@ function banner(source: string, what: string): string {
 
 /** Builds the contents of every generated file, keyed by file name in src/abi/. */
 export function generateAbi(h: AbiHeaders): Record<string, string> {
-  const sha = createHash('sha256').update(h.bpf).digest('hex').slice(0, 16);
-  const source = `uapi linux/bpf.h (sha256 ${sha}), linux/bpf_common.h, linux/if_link.h`;
+  const sha = (t: string): string => createHash('sha256').update(t).digest('hex').slice(0, 16);
+  const supplement = h.supplement ? mergeSupplement(h.bpf, h.supplement) : undefined;
+  const source = `uapi linux/bpf.h (sha256 ${sha(h.bpf)}), linux/bpf_common.h, linux/if_link.h${h.supplement ? ` + ${SUPPLEMENT_NAME} (sha256 ${sha(h.supplement)})` : ''}`;
+  // Entries from the supplement say which release added them.
+  const note = (n: string): string => {
+    const v = supplement?.added.get(n);
+    return v ? ` // since Linux ${v} (${SUPPLEMENT_NAME})` : '';
+  };
 
   // helpers
   const ids = parseHelperIds(h.bpf);
@@ -245,35 +361,40 @@ ${names.map((n) => `  | ${q(n)}`).join('\n')};
 
   // enums and constants
   const common = parseConstants(h.common);
-  const bpf = parseConstants(h.bpf);
+  const bpf = parseConstants(supplement?.bpf ?? h.bpf);
   const link = h.ifLink ? parseConstants(h.ifLink) : { defines: new Map<string, bigint>(), enums: [] as EnumDecl[], hex: new Set<string>() };
-  const isHex = (n: string): boolean => common.hex.has(n) || bpf.hex.has(n) || link.hex.has(n);
+  const isHex = (n: string): boolean => common.hex.has(n) || bpf.hex.has(n) || link.hex.has(n) || (supplement?.hex.has(n) ?? false);
   const consts = new Map<string, bigint>();
   const add = (n: string, v: bigint): void => { if (!n.startsWith('_') && !consts.has(n)) consts.set(n, v); };
   for (const [n, v] of common.defines) add(n, v);
   for (const [n, v] of bpf.defines) add(n, v);
   for (const e of bpf.enums) if (e.name === null) for (const [n, v] of e.members) add(n, v);
+  for (const [n, v] of supplement?.consts ?? []) add(n, v);
   for (const [n, v] of link.defines) if (n.startsWith('XDP_')) add(n, v);
   for (const e of link.enums) for (const [n, v] of e.members) if (e.name === null && n.startsWith('XDP_ATTACHED_')) add(n, v);
   const constsText = `${banner(source, 'Object-like #defines and anonymous-enum members (opcodes, BPF_PSEUDO_*, BPF_F_*, XDP_FLAGS_*, …).')}
-${[...consts].map(([n, v]) => `export const ${n} = ${num(v, isHex(n))};`).join('\n')}
+${[...consts].map(([n, v]) => `export const ${n} = ${num(v, isHex(n))};${note(n)}`).join('\n')}
 `;
 
-  const named = bpf.enums.filter((e) => e.name !== null);
-  const enumsText = `${banner(source, 'Every named enum of linux/bpf.h except bpf_func_id (see helpers.gen.ts); sentinels (__MAX_…) left out.')}
-${named.map((e) => `export const ${e.name} = {\n${e.members.filter(([n]) => !n.startsWith('_')).map(([n, v]) => `  ${n}: ${num(v, isHex(n))},`).join('\n')}\n} as const;\n`).join('\n')}`;
+  const named = [...bpf.enums.filter((e) => e.name !== null), ...(supplement?.enums ?? [])];
+  const enumsText = `${banner(source, 'Every named enum of linux/bpf.h except bpf_func_id (see helpers.gen.ts); sentinels (__MAX_…, MAX_…) left out.')}
+${named.map((e) => `export const ${e.name} = {\n${e.members.filter(([n]) => !n.startsWith('_') && !SENTINEL.test(n)).map(([n, v]) => `  ${n}: ${num(v, isHex(n))},${note(n)}`).join('\n')}\n} as const;\n`).join('\n')}`;
 
   return { 'helpers.gen.ts': helpers, 'consts.gen.ts': constsText, 'enums.gen.ts': enumsText };
 }
 
-/** Reads bpf.h and its siblings; missing if_link.h is tolerated (XDP_FLAGS_* are then absent). */
-export function readHeaders(bpfPath: string = DEFAULT_HEADER): AbiHeaders {
+/**
+ * Reads bpf.h and its siblings, and the supplement (`null`: none); missing if_link.h is tolerated
+ * (XDP_FLAGS_* are then absent).
+ */
+export function readHeaders(bpfPath: string = DEFAULT_HEADER, supplementPath: string | null = SUPPLEMENT_PATH): AbiHeaders {
   const dir = dirname(bpfPath);
   const ifLink = join(dir, 'if_link.h');
   return {
     bpf: readFileSync(bpfPath, 'utf8'),
     common: readFileSync(join(dir, 'bpf_common.h'), 'utf8'),
     ifLink: existsSync(ifLink) ? readFileSync(ifLink, 'utf8') : '',
+    supplement: supplementPath === null ? '' : readFileSync(supplementPath, 'utf8'),
   };
 }
 
@@ -289,7 +410,7 @@ function main(argv: string[]): number {
     process.stderr.write(`gen-abi: header ${header} not found (install linux-libc-dev)\n`);
     return 1;
   }
-  const files = generateAbi(readHeaders(header));
+  const files = generateAbi(readHeaders(header, argv.includes('--no-supplement') ? null : SUPPLEMENT_PATH));
   let stale = 0;
   for (const [name, text] of Object.entries(files)) {
     const path = join(out, name);

@@ -5,14 +5,21 @@
  * and laying them out with the x86-64/BPF C rules (natural alignment, `__aligned_u64`, bit-fields,
  * nested anonymous structs/unions flattened, named ones as `outer.inner`).
  *
- * Usage: node dist/scripts/gen-attr.js [path/to/linux/bpf.h] [--check]
+ * Layouts newer than the installed header come from scripts/uapi-supplement.h: its `union
+ * bpf_attr` members and info structs are laid out with the same rules and merged field by field
+ * (fields both have must agree; new ones need a `since X.Y` comment on their line, repeated in
+ * the output).
+ *
+ * Usage: node dist/scripts/gen-attr.js [path/to/linux/bpf.h] [--check] [--no-supplement]
  * (default header /usr/include/linux/bpf.h; --check compares instead of writing).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const DEFAULT_HEADER = '/usr/include/linux/bpf.h';
 export const OUTPUT_PATH = fileURLToPath(new URL('../../src/abi/attr.gen.ts', import.meta.url));
+export const SUPPLEMENT_PATH = fileURLToPath(new URL('../../scripts/uapi-supplement.h', import.meta.url));
+const SUPPLEMENT_NAME = 'scripts/uapi-supplement.h';
 
 /** Info structs laid out besides the bpf_attr members. */
 const INFO_STRUCTS = ['bpf_prog_info', 'bpf_map_info', 'bpf_link_info', 'bpf_btf_info', 'bpf_func_info', 'bpf_line_info'];
@@ -142,12 +149,19 @@ function evalConst(text: string, defines: Map<string, string>, depth = 0): numbe
 
 interface Aggregate { isUnion: boolean; members: Member[]; align: number; comment?: string }
 type Member =
-  | { kind: 'scalar'; type: string; name?: string; dims: number[]; bits?: number; line: number }
+  | { kind: 'scalar'; type: string; name?: string; dims: number[]; bits?: number; line: number; since?: string }
   | { kind: 'agg'; agg: Aggregate; name?: string; line: number };
 
 class Parser {
   p = 0;
-  constructor(readonly toks: Token[], readonly defines: Map<string, string>) {}
+  /** `since X.Y` comments by line (supplement fields name the release that added them). */
+  readonly since = new Map<number, string>();
+  constructor(readonly toks: Token[], readonly defines: Map<string, string>) {
+    for (const t of toks) {
+      const m = t.kind === 'comment' ? /\bsince (\d+\.\d+)\b/.exec(t.text) : null;
+      if (m) this.since.set(t.line, m[1]);
+    }
+  }
 
   peek(): Token | undefined {
     while (this.toks[this.p]?.kind === 'comment') this.p++;
@@ -241,7 +255,7 @@ class Parser {
       let bits: number | undefined;
       if (this.peek()?.text === ':') { this.next(); bits = evalConst(this.next().text, this.defines); }
       this.attributes();
-      out.push({ kind: 'scalar', type, name, dims, bits, line: first.line });
+      out.push({ kind: 'scalar', type, name, dims, bits, line: first.line, since: this.since.get(first.line) });
       const t = this.next();
       if (t.text === ';') return out;
       if (t.text !== ',') throw new GenAttrError(`line ${t.line}: expected ';' or ',', found '${t.text}'`);
@@ -253,10 +267,15 @@ class Parser {
 // ---------------------------------------------------------------------------------------------
 // Layout
 
-export interface GenField { path: string; offset: number; size: number; type: string; count?: number; bitOffset?: number; bits?: number }
+export interface GenField {
+  path: string; offset: number; size: number; type: string; count?: number; bitOffset?: number; bits?: number;
+  /** Supplement fields: the Linux release that added the field. */
+  since?: string;
+}
 export interface GenLayout { size: number; align: number; fields: GenField[] }
 
 const alignUp = (n: number, a: number): number => Math.ceil(n / a) * a;
+const since = (m: { since?: string }): { since?: string } => (m.since ? { since: m.since } : {});
 
 export function layout(agg: Aggregate): GenLayout {
   const fields: GenField[] = [];
@@ -285,11 +304,11 @@ export function layout(agg: Aggregate): GenLayout {
       if (m.name) align = Math.max(align, a);
       if (agg.isUnion) {
         size = Math.max(size, s);
-        if (m.name && m.bits > 0) fields.push({ path: m.name, offset: 0, size: s, type: m.type, bitOffset: 0, bits: m.bits });
+        if (m.name && m.bits > 0) fields.push({ path: m.name, offset: 0, size: s, type: m.type, bitOffset: 0, bits: m.bits, ...since(m) });
         continue;
       }
       if (m.bits === 0 || Math.floor(bitPos / unit) !== Math.floor((bitPos + m.bits - 1) / unit)) bitPos = alignUp(bitPos, unit);
-      if (m.name) fields.push({ path: m.name, offset: Math.floor(bitPos / unit) * s, size: s, type: m.type, bitOffset: bitPos % unit, bits: m.bits });
+      if (m.name) fields.push({ path: m.name, offset: Math.floor(bitPos / unit) * s, size: s, type: m.type, bitOffset: bitPos % unit, bits: m.bits, ...since(m) });
       bitPos += m.bits;
       continue;
     }
@@ -297,7 +316,7 @@ export function layout(agg: Aggregate): GenLayout {
     align = Math.max(align, a);
     const off = place(s * count, a);
     size = Math.max(size, s * count);
-    if (m.name) fields.push({ path: m.name, offset: off, size: s * count, type: m.type, ...(m.dims.length ? { count } : {}) });
+    if (m.name) fields.push({ path: m.name, offset: off, size: s * count, type: m.type, ...(m.dims.length ? { count } : {}), ...since(m) });
   }
   const raw = agg.isUnion ? size : Math.ceil(bitPos / 8);
   return { size: alignUp(raw, align), align, fields };
@@ -309,35 +328,94 @@ export function layout(agg: Aggregate): GenLayout {
 export interface Generated { attrSize: number; attr: Map<string, GenLayout>; structs: Map<string, GenLayout> }
 
 export function computeLayouts(header: string): Generated {
+  const g = parseLayouts(header, false);
+  // A header's own comments may say "since": only supplement fields carry a version.
+  for (const l of [...g.attr.values(), ...g.structs.values()]) for (const f of l.fields) delete f.since;
+  return g;
+}
+
+/**
+ * Lays out `union bpf_attr` and the info structs of `text`. `partial` (a supplement): both are
+ * optional, and only the info structs the generator knows may appear.
+ */
+function parseLayouts(text: string, partial: boolean): Generated {
   const defines = new Map<string, string>();
-  const toks = tokenize(header, defines);
+  const toks = tokenize(text, defines);
   const parser = new Parser(toks, defines);
-  const at = parser.find('union', 'bpf_attr');
-  if (at < 0) throw new GenAttrError('union bpf_attr not found in the header');
-  parser.p = at + 2;
-  const attrAgg = parser.body(true);
   const attr = new Map<string, GenLayout>();
-  for (const m of attrAgg.members) {
-    if (m.kind !== 'agg') throw new GenAttrError(`line ${m.line}: unexpected scalar member of bpf_attr`);
-    let name = m.name;
-    if (!name) {
-      const comment = m.agg.comment ?? '';
-      name = ANON_NAMES.find(([re]) => re.test(comment))?.[1];
-      const cmd = /BPF_[A-Z_]+[A-Z]/.exec(comment);
-      if (!name && cmd) name = cmd[0].slice(4).toLowerCase();
-      if (!name) throw new GenAttrError(`line ${m.line}: cannot name an anonymous bpf_attr member (comment: ${comment || 'none'})`);
+  let attrSize = 0;
+  const at = parser.find('union', 'bpf_attr');
+  if (at < 0 && !partial) throw new GenAttrError('union bpf_attr not found in the header');
+  if (at >= 0) {
+    parser.p = at + 2;
+    const attrAgg = parser.body(true);
+    for (const m of attrAgg.members) {
+      if (m.kind !== 'agg') throw new GenAttrError(`line ${m.line}: unexpected scalar member of bpf_attr`);
+      let name = m.name;
+      if (!name) {
+        const comment = m.agg.comment ?? '';
+        name = ANON_NAMES.find(([re]) => re.test(comment))?.[1];
+        const cmd = /BPF_[A-Z_]+[A-Z]/.exec(comment);
+        if (!name && cmd) name = cmd[0].slice(4).toLowerCase();
+        if (!name) throw new GenAttrError(`line ${m.line}: cannot name an anonymous bpf_attr member (comment: ${comment || 'none'})`);
+      }
+      if (attr.has(name)) throw new GenAttrError(`line ${m.line}: two bpf_attr members named ${name}`);
+      attr.set(name, layout(m.agg));
     }
-    if (attr.has(name)) throw new GenAttrError(`line ${m.line}: two bpf_attr members named ${name}`);
-    attr.set(name, layout(m.agg));
+    attrSize = layout(attrAgg).size;
   }
   const structs = new Map<string, GenLayout>();
   for (const s of INFO_STRUCTS) {
     const pos = parser.find('struct', s);
-    if (pos < 0) throw new GenAttrError(`struct ${s} not found in the header`);
+    if (pos < 0) {
+      if (partial) continue;
+      throw new GenAttrError(`struct ${s} not found in the header`);
+    }
     parser.p = pos + 2;
     structs.set(s, layout(parser.body(false)));
   }
-  return { attrSize: layout(attrAgg).size, attr, structs };
+  if (partial) {
+    for (let i = 0; i + 2 < toks.length; i++) {
+      if (toks[i]!.text === 'struct' && toks[i + 1]!.kind === 'id' && toks[i + 2]!.text === '{' && !INFO_STRUCTS.includes(toks[i + 1]!.text)) {
+        throw new GenAttrError(`line ${toks[i]!.line}: struct ${toks[i + 1]!.text} is not one of the structs laid out (${INFO_STRUCTS.join(', ')})`);
+      }
+    }
+  }
+  return { attrSize, attr, structs };
+}
+
+/** The layouts a supplement declares (fields it adds carry `since`). */
+export function supplementLayouts(text: string): Generated {
+  return parseLayouts(text, true);
+}
+
+function sameField(a: GenField, b: GenField): boolean {
+  return a.offset === b.offset && a.size === b.size && a.type === b.type && a.count === b.count && a.bitOffset === b.bitOffset && a.bits === b.bits;
+}
+
+function mergeLayout(where: string, h: GenLayout | undefined, s: GenLayout): GenLayout {
+  const fields = h ? h.fields.map((f) => ({ ...f })) : [];
+  for (const f of s.fields) {
+    const have = fields.find((x) => x.path === f.path);
+    if (have) {
+      if (!sameField(have, f)) {
+        throw new GenAttrError(`${SUPPLEMENT_NAME}: ${where}.${f.path} is at offset ${f.offset} (size ${f.size}, ${f.type}) there, but at offset ${have.offset} (size ${have.size}, ${have.type}) in linux/bpf.h`);
+      }
+      continue;
+    }
+    if (!f.since) throw new GenAttrError(`${SUPPLEMENT_NAME}: ${where}.${f.path} is not in linux/bpf.h and has no "since X.Y" comment on its line`);
+    fields.push(f);
+  }
+  return { size: Math.max(h?.size ?? 0, s.size), align: Math.max(h?.align ?? 1, s.align), fields };
+}
+
+/** The header's layouts with a supplement's merged in (see the file comment). */
+export function mergeLayouts(header: Generated, supp: Generated): Generated {
+  const attr = new Map(header.attr);
+  for (const [name, l] of supp.attr) attr.set(name, mergeLayout(`bpf_attr.${name}`, header.attr.get(name), l));
+  const structs = new Map(header.structs);
+  for (const [name, l] of supp.structs) structs.set(name, mergeLayout(`struct ${name}`, header.structs.get(name), l));
+  return { attrSize: Math.max(header.attrSize, supp.attrSize), attr, structs };
 }
 
 function renderLayout(l: GenLayout, indent: string): string {
@@ -348,17 +426,26 @@ function renderLayout(l: GenLayout, indent: string): string {
       f.count !== undefined ? `, count: ${f.count}` : '',
       f.bits !== undefined ? `, bitOffset: ${f.bitOffset}, bits: ${f.bits}` : '',
     ].join('');
-    lines.push(`${indent}  ${key}: { offset: ${f.offset}, size: ${f.size}, type: '${f.type}'${extra} },`);
+    const note = f.since ? ` // since Linux ${f.since} (${SUPPLEMENT_NAME})` : '';
+    lines.push(`${indent}  ${key}: { offset: ${f.offset}, size: ${f.size}, type: '${f.type}'${extra} },${note}`);
   }
   lines.push(`${indent}},`);
   return lines.join('\n');
 }
 
-/** The text of src/abi/attr.gen.ts for a header's contents. */
-export function generateAttr(header: string): string {
-  const g = computeLayouts(header);
+/** The installed supplement's text, or null when there is none. */
+export function readSupplement(path: string = SUPPLEMENT_PATH): string | null {
+  return existsSync(path) ? readFileSync(path, 'utf8') : null;
+}
+
+/**
+ * The text of src/abi/attr.gen.ts for a header's contents, with scripts/uapi-supplement.h merged
+ * in (`supplement`: its text; by default the committed file; null for the header alone).
+ */
+export function generateAttr(header: string, supplement: string | null = readSupplement()): string {
+  const g = supplement ? mergeLayouts(computeLayouts(header), supplementLayouts(supplement)) : computeLayouts(header);
   const out: string[] = [
-    '// Generated by scripts/gen-attr.ts from uapi linux/bpf.h; do not edit.',
+    `// Generated by scripts/gen-attr.ts from uapi linux/bpf.h${supplement ? ` and ${SUPPLEMENT_NAME}` : ''}; do not edit.`,
     '// Regenerate: npx tsc -p . && node dist/scripts/gen-attr.js',
     '',
     '/** One field: byte offset and size (whole array for arrays; the storage unit for bit-fields). */',
@@ -396,7 +483,7 @@ export function generateAttr(header: string): string {
 function main(argv: string[]): number {
   const check = argv.includes('--check');
   const header = argv.find((a) => !a.startsWith('--')) ?? DEFAULT_HEADER;
-  const text = generateAttr(readFileSync(header, 'utf8'));
+  const text = generateAttr(readFileSync(header, 'utf8'), argv.includes('--no-supplement') ? null : readSupplement());
   if (check) {
     let current = '';
     try { current = readFileSync(OUTPUT_PATH, 'utf8'); } catch { /* missing counts as different */ }

@@ -13,6 +13,7 @@ export { renderReadelf, type ReadelfOptions } from './inspect/readelf.js';
 export { attachXdp, detachAllXdp, XdpAttachment, XdpBusyError, XdpAttachError, XDP_ATTACH_MODES, type XdpAttachMode, type XdpAttachOptions, type XdpProgramRef } from './attach/xdp.js';
 export { xdpStatus, xdpOn, type InterfaceStatus, type XdpProgramStatus } from './attach/xdp-status.js';
 export { attachProgram, planFor, planAttach, attachTc, attachKprobe, attachUprobe, attachTracepoint, attachRawTracepoint, attachTracing, attachCgroup, attachPerfEvent, attachSocketFilter, attachToSockMap, attachmentStatus, AttachError, TcAttachment, PerfEventAttachment, LinkAttachment, type Attachment, type AttachPlan, type AutoAttachOptions, type TcAttachOptions, type KprobeOptions, type UprobeOptions, type UprobeTarget, type PerfEventAttachOptions } from './attach/index.js';
+export { attachTcx, tcAutoAttach, tcxQuery, tcxStatus, TcxAttachment, TcxUnsupportedError, TC_ATTACH_MODES, type TcAnyAttachment, type TcAttachMode, type TcxAttachOptions, type TcxOrder, type TcxRelative, type TcxProgramStatus } from './attach/index.js';
 export { RingBuffer, type RingBufferOptions, type RingBufferStats, type RawRecordHandler, type MapSource } from './maps/ringbuf.js';
 export { PerfBuffer, type PerfEvent, type PerfBufferOptions, type PerfBufferStats, type RawSampleHandler } from './maps/perfbuf.js';
 export { TracePipe, traceLines, type TracePipeOptions } from './trace/trace-pipe.js';

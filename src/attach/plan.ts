@@ -16,7 +16,7 @@ import { kernelFunctionHint, kernelFunctionKnown, syscallFunction } from './ksym
 import { PERF_EVENTS, attachPerfEvent } from './perf-event.js';
 import { probeUnsupportedReason } from './probe.js';
 import { attachToSockMap } from './socket.js';
-import { TC_DIRECTIONS, attachTc, type TcDirection } from './tc.js';
+import { TC_ATTACH_MODES, TC_DIRECTIONS, attachTc, type TcAttachMode, type TcDirection } from './tc.js';
 import { attachRawTracepoint, attachTracepoint, tracepointId } from './tracepoint.js';
 import { attachTracing } from './tracing.js';
 import { attachUprobe, findHostSymbol, parseUprobeTarget, resolveBinary } from './uprobe.js';
@@ -52,6 +52,8 @@ export interface AutoAttachOptions {
   sampleFreq?: number;
   /** xdp. */
   xdpMode?: XdpAttachMode;
+  /** tc: auto (a tcx link, else a clsact filter with a notice), tcx or netlink. */
+  tcMode?: TcAttachMode;
   force?: boolean;
   onNotice?: (message: string) => void;
 }
@@ -122,8 +124,10 @@ export function planAttach(p: PlanProgram, o: AutoAttachOptions = {}): AttachPla
     case T.BPF_PROG_TYPE_SCHED_CLS: {
       noTarget(p, o, 'tc');
       const d = tcDirection(p, o);
+      const mode = o.tcMode ?? 'auto';
+      if (!TC_ATTACH_MODES.includes(mode)) throw new AttachError(`unknown tc mode '${mode}'`, `use one of: ${TC_ATTACH_MODES.join(', ')}`);
       const i = iface(p, o, 'tc');
-      return { method: 'tc', label: `tc ${d} on ${i.name}`, attach: (prog) => attachTc(prog, i.index, { direction: d }) };
+      return { method: 'tc', label: `tc ${d} on ${i.name}`, attach: (prog) => attachTc(prog, i.index, { direction: d, mode, onNotice: o.onNotice }) };
     }
     case T.BPF_PROG_TYPE_KPROBE:
       return planKprobe(p, o, b);

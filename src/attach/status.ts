@@ -1,17 +1,20 @@
 /**
  * What is attached besides XDP, for `tsbpf status`: every bpf_link in the system (links are
- * global: tracing, cgroup, perf-event, raw tracepoint, XDP, netns links) with its program, and
- * the tc `bpf` filters on the clsact hooks of this network namespace's interfaces.
+ * global: tracing, cgroup, perf-event, raw tracepoint, XDP, tcx, netns links) with its program,
+ * and per interface of this network namespace the tcx programs of its ingress/egress hooks (in
+ * run order, with their links) and the tc `bpf` filters on its clsact hooks.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { progTypeName } from '../abi/index.js';
+import { attachTypeName, progTypeName } from '../abi/index.js';
 import { E, SysError, allIds, getFdById, progInfo } from '../sys/bpf.js';
 import { linkDetails, type LinkDetails } from '../sys/bpf-attach.js';
+import { tcxLinkInfo } from '../sys/bpf-tcx.js';
 import { listLinks } from '../sys/rtnetlink.js';
 import { TC_PARENT, hasClsact, listFilters } from '../sys/rtnetlink-tc.js';
 import { cgroup2Mounts } from './cgroup.js';
 import { TC_DIRECTIONS } from './tc.js';
+import { tcxQuery } from './tcx.js';
 
 export interface LinkStatus extends LinkDetails {
   progName: string;
@@ -30,8 +33,26 @@ export interface TcFilterStatus {
   directAction?: boolean;
 }
 
+/** A program on a tcx hook. */
+export interface TcxProgramStatus {
+  ifname: string;
+  ifindex: number;
+  direction: 'ingress' | 'egress';
+  /** 1 = runs first on the hook. */
+  position: number;
+  progId: number;
+  progName: string;
+  /** The link holding it; undefined for a program attached with BPF_PROG_ATTACH. */
+  linkId?: number;
+  /** The hook's revision (bumped by every change). */
+  revision: number;
+}
+
 export interface AttachmentStatus {
   links: LinkStatus[];
+  /** False on kernels without tcx (before 6.6). */
+  tcxAvailable: boolean;
+  tcx: TcxProgramStatus[];
   tc: TcFilterStatus[];
 }
 
@@ -82,6 +103,13 @@ export function linkStatus(): LinkStatus[] {
     }
     try {
       const d = linkDetails(fd);
+      if (d.type === 'tcx') {
+        // bpf_link_info.tcx (6.6) is newer than the decoder in sys/bpf-attach.ts.
+        const t = tcxLinkInfo(fd);
+        d.ifindex = t.ifindex;
+        d.attachType = attachTypeName(t.attachType) ?? String(t.attachType);
+        d.target = `ifindex ${t.ifindex}`;
+      }
       const p = progNameOf(d.progId);
       out.push({ ...d, progName: p.name, progType: p.type });
     } catch (e) {
@@ -113,6 +141,28 @@ export function tcStatus(): TcFilterStatus[] {
   return out;
 }
 
+/** The tcx programs on this network namespace's interfaces, per hook in run order; undefined without tcx. */
+export function tcxStatus(): TcxProgramStatus[] | undefined {
+  const out: TcxProgramStatus[] = [];
+  for (const l of listLinks()) {
+    for (const direction of TC_DIRECTIONS) {
+      let q;
+      try {
+        q = tcxQuery(l.index, direction);
+      } catch (e) {
+        if (e instanceof SysError && e.errno === E.ENODEV) continue; // removed meanwhile
+        throw e;
+      }
+      if (!q) return undefined;
+      q.progs.forEach((p, i) => {
+        out.push({ ifname: l.name, ifindex: l.index, direction, position: i + 1, progId: p.progId, progName: progNameOf(p.progId).name, linkId: p.linkId, revision: Number(q.revision) });
+      });
+    }
+  }
+  return out;
+}
+
 export function attachmentStatus(): AttachmentStatus {
-  return { links: linkStatus(), tc: tcStatus() };
+  const tcx = tcxStatus();
+  return { links: linkStatus(), tcxAvailable: tcx !== undefined, tcx: tcx ?? [], tc: tcStatus() };
 }

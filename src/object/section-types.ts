@@ -159,8 +159,8 @@ function build(d: Def, target: string | undefined): SectionProgramType | undefin
 export function sectionProgramType(section: string): SectionProgramType | undefined {
   for (const d of DEFS) {
     if (d.sec.endsWith('+') || d.sec !== section) continue;
-    // An exact name whose attach type this uapi lacks (tc/ingress → TCX_INGRESS, 6.6) falls
-    // through to the older convention below (`tc` with target `ingress`).
+    // An exact name whose attach type our tables lack (none since the uapi supplement added the
+    // tcx types; kept for the next kernel's names) falls through to the older conventions below.
     const exact = build(d, undefined);
     if (exact) return exact;
   }

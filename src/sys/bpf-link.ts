@@ -1,4 +1,4 @@
-/** bpf(2) link commands: LINK_CREATE (XDP by ifindex, tracing, perf events, …), LINK_UPDATE, LINK_DETACH. */
+/** bpf(2) link commands: LINK_CREATE (XDP and tcx by ifindex, tracing, perf events, …), LINK_UPDATE, LINK_DETACH. */
 import { attr as A } from '../abi/attr.gen.js';
 import { attrFor, bpf } from './bpf-attr.js';
 import { Fd, fdNum, type FdLike } from './bpf-fd.js';
@@ -16,6 +16,12 @@ export interface LinkCreateOptions {
   targetBtfId?: number;
   /** Perf-event links: value returned by bpf_get_attach_cookie(). */
   bpfCookie?: bigint;
+  /**
+   * tcx links (Linux 6.6+; attach type BPF_TCX_INGRESS/EGRESS, targetIfindex): the program or
+   * link to go before/after (with BPF_F_BEFORE/BPF_F_AFTER in `flags`, plus BPF_F_ID for an id
+   * and BPF_F_LINK for a link), and the hook revision the attach must find (else ESTALE).
+   */
+  tcx?: { relativeFd?: FdLike; relativeId?: number; expectedRevision?: bigint | number };
 }
 
 /** BPF_LINK_CREATE → a new link fd owned by the caller (closing the last fd detaches unless pinned). */
@@ -28,6 +34,9 @@ export function linkCreate(o: LinkCreateOptions): Fd {
   else if (o.targetFd !== undefined) a.set('target_fd', fdNum(o.targetFd));
   if (o.targetBtfId !== undefined) a.set('target_btf_id', o.targetBtfId);
   if (o.bpfCookie !== undefined) a.set('perf_event.bpf_cookie', o.bpfCookie);
+  if (o.tcx?.relativeFd !== undefined) a.set('tcx.relative_fd', fdNum(o.tcx.relativeFd));
+  else if (o.tcx?.relativeId !== undefined) a.set('tcx.relative_id', o.tcx.relativeId);
+  if (o.tcx?.expectedRevision !== undefined) a.set('tcx.expected_revision', BigInt(o.tcx.expectedRevision));
   const what = o.targetIfindex !== undefined ? `link to ifindex ${o.targetIfindex}` : 'link';
   return new Fd(bpf('BPF_LINK_CREATE', a, what), what);
 }

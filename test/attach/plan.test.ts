@@ -2,8 +2,8 @@
  * Attach planning without the kernel: section → method and its refusals (socket filters,
  * iterators, unknown types, missing targets, conflicting options), the "did you mean" ranking,
  * host ELF symbol parsing (offsets through PT_LOAD, malformed input refused), the perf_event_attr
- * encoding, and that the section conventions tsbpf attaches map to program types even where the
- * 6.1 uapi lacks their newer attach types (tc/ingress → SCHED_CLS).
+ * encoding, and that the section conventions tsbpf attaches map to program types (tc/ingress →
+ * SCHED_CLS with BPF_TCX_INGRESS, from the uapi supplement over the 6.1 header).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,8 +19,8 @@ const prog = (section: string, name = 'p') => ({ name, section, type: sectionPro
 test('sections of every attachable kind map to a program type', () => {
   const cases: [string, string, string | undefined][] = [
     ['tc', 'BPF_PROG_TYPE_SCHED_CLS', undefined],
-    ['tc/ingress', 'BPF_PROG_TYPE_SCHED_CLS', 'ingress'],
-    ['tc/egress', 'BPF_PROG_TYPE_SCHED_CLS', 'egress'],
+    ['tc/ingress', 'BPF_PROG_TYPE_SCHED_CLS', undefined], // exact conventions (BPF_TCX_INGRESS/EGRESS)
+    ['tc/egress', 'BPF_PROG_TYPE_SCHED_CLS', undefined],
     ['classifier', 'BPF_PROG_TYPE_SCHED_CLS', undefined],
     ['kprobe/do_sys_openat2', 'BPF_PROG_TYPE_KPROBE', 'do_sys_openat2'],
     ['uretprobe/libc.so.6:getpid', 'BPF_PROG_TYPE_KPROBE', 'libc.so.6:getpid'],

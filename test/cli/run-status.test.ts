@@ -11,8 +11,13 @@ import { formatAttachments } from '../../src/cli/commands/status.js';
 import { cgroup2Root, typeObject, withCgroup } from '../attach/helpers.js';
 import { CliProcess, runCli } from './run-process.js';
 
-test('tc and link sections layout', () => {
+test('tcx, tc and link sections layout', () => {
   const text = formatAttachments({
+    tcxAvailable: true,
+    tcx: [
+      { ifname: 'vb', ifindex: 3, direction: 'ingress', position: 1, progId: 44, progName: 'tc_first', linkId: 9, revision: 3 },
+      { ifname: 'vb', ifindex: 3, direction: 'ingress', position: 2, progId: 45, progName: 'tc_second', revision: 3 },
+    ],
     tc: [{ ifname: 'vb', ifindex: 3, direction: 'ingress', prio: 49152, handle: 1, kind: 'bpf', progId: 42, progName: 'tc_count', directAction: true }],
     links: [
       { id: 7, progId: 40, type: 'perf_event', target: '', progName: 'tp_getppid', progType: 'tracepoint' },
@@ -20,6 +25,12 @@ test('tc and link sections layout', () => {
     ],
   });
   assert.equal(text, [
+    'tcx programs (tc hooks, bpf_link) in this network namespace:',
+    '',
+    'Interface  Hook     Order  Prog ID  Name       Link ID',
+    'vb         ingress  1      44       tc_first   9',
+    'vb         ingress  2      45       tc_second  - (prog attach)',
+    '',
     'tc filters (clsact hooks) in this network namespace:',
     '',
     'Interface  Hook     Pref   Handle  Kind  Prog ID  Name      Mode',
@@ -32,7 +43,8 @@ test('tc and link sections layout', () => {
     '8        cgroup      cgroup_inet_egress  41       cg_egress   cgroup_skb  /sys/fs/cgroup/unified/x',
     '',
   ].join('\n'));
-  assert.match(formatAttachments({ tc: [], links: [] }), /\(no tc filters\)[\s\S]*\(no BPF links\)/);
+  assert.match(formatAttachments({ tcxAvailable: true, tcx: [], tc: [], links: [] }), /\(no tcx programs\)[\s\S]*\(no tc filters\)[\s\S]*\(no BPF links\)/);
+  assert.match(formatAttachments({ tcxAvailable: false, tcx: [], tc: [], links: [] }), /\(this kernel has no tcx: Linux 6\.6\+\)/);
 });
 
 test('status lists a running classifier\'s filter, a tracepoint link and a cgroup link', { timeout: 120_000 }, async (t) => {
@@ -43,7 +55,7 @@ test('status lists a running classifier\'s filter, a tracepoint link and a cgrou
     await withNetns(async (ns) => {
       ns.veth('va', 'vb');
       const runs = [
-        new CliProcess(ns.prefix(), ['run', typeObject('tc'), '-i', 'vb', '-v']),
+        new CliProcess(ns.prefix(), ['run', typeObject('tc'), '-i', 'vb', '-m', 'netlink', '-v']), // a clsact filter (tcx: status.test.ts)
         new CliProcess([], ['run', typeObject('tracepoint'), '-v']),
         new CliProcess([], ['run', typeObject('cgroup_skb'), '-p', 'cg_ingress', '--cgroup', cg, '-v']),
       ];

@@ -32,14 +32,14 @@ function progIdOf(run: CliProcess, name: string): number {
 
 const tc = (ns: Netns, ...args: string[]): string => ns.exec('tc', args).stdout;
 
-test('tc on a veth: ping lines with the packet length, Ctrl-C removes the filter and the qdisc', { timeout: 120_000 }, async (t) => {
+test('tc on a veth (-m netlink: a clsact filter; tcx in test/attach/tcx.test.ts): ping lines with the packet length, Ctrl-C removes the filter and the qdisc', { timeout: 120_000 }, async (t) => {
   if (!need(t, { kernel: true, tools: ['clang', 'ip', 'ping', 'tc'] })) return;
   const obj = typeObject('tc');
   await withNetnsPair(async (a, b) => {
     a.veth('va', 'vb', b);
     a.exec('ip', ['addr', 'add', '10.79.0.1/24', 'dev', 'va']);
     b.exec('ip', ['addr', 'add', '10.79.0.2/24', 'dev', 'vb']);
-    const run = new CliProcess(b.prefix(), ['run', obj, '-i', 'vb', '--verbose']);
+    const run = new CliProcess(b.prefix(), ['run', obj, '-i', 'vb', '-m', 'netlink', '--verbose']);
     try {
       await run.waitFor(/Waiting for Ctrl-C\.\.\.\n/);
       assert.match(run.stderr, /attached 'tc_count' \(prog id \d+\): tc ingress on vb \(clsact, bpf direct-action filter prio \d+ handle 0x[0-9a-f]+\) \(removed on exit, but left attached if this process is killed\)/);
@@ -57,7 +57,7 @@ test('tc on a veth: ping lines with the packet length, Ctrl-C removes the filter
       run.kill();
     }
     // --direction egress: the echo replies leave vb.
-    const eg = new CliProcess(b.prefix(), ['run', obj, '-i', 'vb', '--direction', 'egress']);
+    const eg = new CliProcess(b.prefix(), ['run', obj, '-i', 'vb', '-m', 'netlink', '--direction', 'egress']);
     try {
       await eg.waitFor(/Waiting for Ctrl-C/);
       assert.match(tc(b, 'filter', 'show', 'dev', 'vb', 'egress'), /tc_count/);

@@ -1,11 +1,13 @@
 /**
  * `tsbpf status`: interfaces of the current network namespace with their XDP programs — a
  * program attached by `tsbpf run` (bpf_link) and one attached by iproute2 (netlink) — in the
- * table and in --json, checked against `ip link`; and the table layout on its own.
+ * table and in --json, checked against `ip link`; the table layout on its own; and the tcx
+ * programs of `tsbpf run` classifiers per interface and hook, next to a clsact filter.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { corpusObject } from '../helpers/corpus.js';
+import { typeObject } from '../attach/helpers.js';
 import { need } from '../helpers/env.js';
 import { withNetns } from '../helpers/netns.js';
 import { formatStatus } from '../../src/cli/commands/status.js';
@@ -63,6 +65,45 @@ test('status shows link- and netlink-attached programs of this namespace', { tim
       assert.deepEqual(after.interfaces.map((i: { ifname: string }) => i.ifname), ['vb']);
     } finally {
       run.kill();
+    }
+  });
+});
+
+test('status lists tcx programs per interface and hook in run order, next to clsact filters', { timeout: 120_000 }, async (t) => {
+  if (!need(t, { kernel: true, tools: ['clang', 'ip', 'tc'] })) return;
+  const tc = typeObject('tc');
+  await withNetns(async (ns) => {
+    ns.veth('va', 'vb');
+    const runs = [
+      new CliProcess(ns.prefix(), ['run', tc, '-i', 'vb', '-v']),
+      new CliProcess(ns.prefix(), ['run', tc, '-i', 'vb', '--direction', 'egress', '-v']),
+      new CliProcess(ns.prefix(), ['run', tc, '-i', 'va', '-m', 'netlink', '-v']),
+    ];
+    try {
+      for (const r of runs) await r.waitFor(/Waiting for Ctrl-C/);
+      const ids = runs.slice(0, 2).map((r) => {
+        const m = /prog id (\d+)\): tc \w+ on vb \(tcx link id (\d+)\)/.exec(r.stderr);
+        assert.ok(m, r.stderr);
+        return [Number(m[1]), Number(m[2])];
+      });
+      const st = runCli(ns.prefix(), ['status']);
+      assert.equal(st.status, 0, st.stderr);
+      assert.match(st.stdout, /^tcx programs \(tc hooks, bpf_link\) in this network namespace:$/m);
+      assert.match(st.stdout, new RegExp(`^vb +ingress +1 +${ids[0]![0]} +tc_count +${ids[0]![1]}$`, 'm'));
+      assert.match(st.stdout, new RegExp(`^vb +egress +1 +${ids[1]![0]} +tc_count +${ids[1]![1]}$`, 'm'));
+      assert.match(st.stdout, /^va +ingress +\d+ +0x[0-9a-f]+ +bpf +\d+ +tc_count +direct-action$/m, 'the clsact filter in its own section');
+      assert.match(st.stdout, new RegExp(`^${ids[0]![1]} +tcx +tcx_ingress +${ids[0]![0]} +tc_count +sched_cls +ifindex \\d+$`, 'm'), 'the link in the links section');
+      const json = JSON.parse(runCli(ns.prefix(), ['status', '--json']).stdout);
+      assert.equal(json.tcxAvailable, true);
+      assert.deepEqual(json.tcx.map((p: { ifname: string; direction: string; position: number; progId: number; linkId: number }) => [p.ifname, p.direction, p.position, p.progId, p.linkId]),
+        [['vb', 'ingress', 1, ids[0]![0], ids[0]![1]], ['vb', 'egress', 1, ids[1]![0], ids[1]![1]]]);
+      assert.equal(json.tc.length, 1);
+      for (const r of runs) assert.equal((await r.stop('SIGINT')).code, 0, r.stderr);
+      const after = JSON.parse(runCli(ns.prefix(), ['status', '--json']).stdout);
+      assert.deepEqual([after.tcx, after.tc], [[], []]);
+      assert.match(runCli(ns.prefix(), ['status']).stdout, /\(no tcx programs\)/);
+    } finally {
+      for (const r of runs) r.kill();
     }
   });
 });

@@ -24,8 +24,10 @@ and exits. Give -p several times to run several programs of the object together.
 
 What each program type attaches to (SEC(...) in C, the target may also come from --target):
   xdp                         -i IFACE (modes: -m)
-  tc, classifier, tc/ingress  -i IFACE, clsact hook --direction ingress|egress (default ingress,
-                              or the section's); the filter is removed on exit
+  tc, classifier, tc/ingress, tcx/egress, ...
+                              -i IFACE, hook --direction ingress|egress (default ingress, or
+                              the section's): a tcx link (Linux 6.6+), else a clsact filter (-m);
+                              removed on exit
   kprobe/FUNC[+OFF], kretprobe/FUNC, ksyscall/NAME
                               the kernel function (--target FUNC)
   uprobe/BINARY:FUNC, uretprobe/...
@@ -53,7 +55,9 @@ Options:
       --pid PID          uprobe, perf_event: only this process
       --freq HZ          perf_event: samples per second per CPU
       --period N         perf_event: one sample every N events
-  -m, --mode MODE        XDP: auto (default: native, else skb with a notice), native, skb or hw
+  -m, --mode MODE        XDP: auto (default: native, else skb with a notice), native, skb or hw;
+                         tc: auto (default: a tcx link, else a clsact filter via netlink with a
+                         notice), tcx or netlink (a clsact filter, which outlives a killed run)
       --force            XDP: replace a program already attached to IFACE
       --json             print log records as JSON, one object per line (status lines go to stderr)
   -v, --verbose          the full verifier log when the program is rejected; attach details
@@ -71,6 +75,7 @@ Records the kernel could not write (ring buffer full) are reported as "N log rec
 const HELPER_TRACE_PRINTK = 6;
 const HELPER_TRACE_VPRINTK = 177;
 const XDP_MODES = ['auto', 'native', 'skb', 'hw'];
+const TC_MODES = ['auto', 'tcx', 'netlink'];
 
 interface RunArgs {
   object: string;
@@ -109,8 +114,8 @@ function parse(args: string[]): RunArgs {
   if (positionals.length !== 1) {
     throw new TsbpfError('USAGE', positionals.length ? `expected one OBJECT, got ${positionals.length}: ${positionals.join(' ')}` : 'missing OBJECT', 'usage: tsbpf run OBJECT [-p PROGRAM] [-i IFACE] [--target SPEC]');
   }
-  if (values.mode !== undefined && !XDP_MODES.includes(values.mode)) {
-    throw new TsbpfError('USAGE', `unknown mode '${values.mode}' for -m`, `use one of: ${XDP_MODES.join(', ')}`);
+  if (values.mode !== undefined && !XDP_MODES.includes(values.mode) && !TC_MODES.includes(values.mode)) {
+    throw new TsbpfError('USAGE', `unknown mode '${values.mode}' for -m`, `XDP: ${XDP_MODES.join(', ')}; tc: ${TC_MODES.join(', ')}`);
   }
   if (values.freq !== undefined && values.period !== undefined) throw new TsbpfError('USAGE', 'give --freq or --period, not both');
   return {
@@ -119,7 +124,10 @@ function parse(args: string[]): RunArgs {
     attach: {
       iface: values.iface, target: values.target, direction: values.direction, cgroup: values.cgroup,
       pid: intOption('pid', values.pid), sampleFreq: intOption('freq', values.freq), samplePeriod: intOption('period', values.period),
-      xdpMode: values.mode as AutoAttachOptions['xdpMode'], force: values.force,
+      // -m names an XDP or a tc mode (`auto` is both); each program type takes its own.
+      xdpMode: XDP_MODES.includes(values.mode ?? '') ? values.mode as AutoAttachOptions['xdpMode'] : undefined,
+      tcMode: TC_MODES.includes(values.mode ?? '') ? values.mode as AutoAttachOptions['tcMode'] : undefined,
+      force: values.force,
     },
     json: values.json!,
     verbose: values.verbose!,
@@ -160,6 +168,18 @@ function choosePrograms(obj: BpfObject, file: string, names: string[]): BpfProgr
   throw new TsbpfError('USAGE', `'${file}' has ${obj.programs.length} ${kind}programs (${list}): choose one with -p NAME`, kind ? undefined : 'give -p several times to run several together');
 }
 
+/** A -m that only one kind of program takes must have a program of that kind to apply to. */
+function checkMode(a: RunArgs, progs: BpfProgram[]): void {
+  const kinds = new Set(progs.map((p) => p.type?.progTypeName));
+  const { xdpMode, tcMode } = a.attach;
+  if (tcMode && !xdpMode && !kinds.has('BPF_PROG_TYPE_SCHED_CLS')) {
+    throw new TsbpfError('USAGE', `-m ${tcMode} is a tc mode, but no tc program is run`, `XDP modes: ${XDP_MODES.join(', ')}`);
+  }
+  if (xdpMode && !tcMode && kinds.has('BPF_PROG_TYPE_SCHED_CLS') && !kinds.has('BPF_PROG_TYPE_XDP')) {
+    throw new TsbpfError('USAGE', `-m ${xdpMode} is an XDP mode; tc programs take ${TC_MODES.join(', ')}`);
+  }
+}
+
 /** True when a program or any function it could call uses bpf_printk (trace_printk/trace_vprintk). */
 function usesPrintk(obj: BpfObject, progs: BpfProgram[]): boolean {
   return [...progs, ...obj.functions].some((f) => {
@@ -195,6 +215,7 @@ export async function runMain(args: string[], io: CliIO): Promise<number> {
     const { parseObject, readLogMeta } = await import('../../object/index.js');
     const model = parseObject(bytes);
     const progs = choosePrograms(model, a.object, a.programs);
+    checkMode(a, progs);
     // Every target (interface, function, tracepoint, cgroup, …) is checked before loading anything.
     const { planAttach } = await import('../../attach/plan.js');
     const onNotice = (m: string): void => io.err(`tsbpf run: note: ${m}\n`);
@@ -280,6 +301,7 @@ function describeAttachment(name: string, progId: number, att: Attachment): stri
   if (att.kind === 'xdp') {
     return `attached '${name}' (prog id ${progId}) to ${x.ifname} in ${x.mode} mode via ${x.method}${x.link ? '' : ' (the kernel has no XDP links: detached on exit, but not if this process is killed)'}`;
   }
+  // tcx links die with the process; netlink tc filters (and other such attachments) do not.
   const stays = att.diesWithProcess ? '' : ' (removed on exit, but left attached if this process is killed)';
   return `attached '${name}' (prog id ${progId}): ${att.description}${stays}`;
 }

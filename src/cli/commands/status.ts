@@ -1,7 +1,7 @@
 /**
  * `tsbpf status`: what is attached where — XDP programs per interface (like `xdp-loader status`),
- * tc filters on the clsact hooks of this namespace's interfaces, and every bpf_link of the
- * system (tracing, perf-event, cgroup, raw tracepoint, … — like `bpftool net` + `bpftool link`).
+ * tcx programs and tc filters on the hooks of this namespace's interfaces, and every bpf_link of
+ * the system (tracing, perf-event, cgroup, raw tracepoint, tcx, … — like `bpftool net` + `bpftool link`).
  */
 import { parseArgs } from 'node:util';
 import type { Command, CliIO } from '../command.js';
@@ -12,10 +12,12 @@ const usage = `Usage: tsbpf status [--attached] [--json]
 
 Lists the interfaces of the current network namespace with the XDP programs attached to them:
 mode (native, skb, hw), program id, name and tag, and the bpf_link id (none for programs attached
-through netlink, e.g. by \`ip link set dev IFACE xdp ...\`). Then the tc filters on the clsact
-hooks of those interfaces (\`tsbpf run\` of a classifier adds one), and every BPF link of the
-system with its program and target: kprobes, tracepoints and perf events (perf_event), raw
-tracepoints and tp_btf, fentry/fexit/lsm (tracing), cgroup programs (with the cgroup's path).
+through netlink, e.g. by \`ip link set dev IFACE xdp ...\`). Then the tc programs of those
+interfaces: tcx programs (Linux 6.6+; \`tsbpf run\` of a classifier attaches one) per hook in the
+order they run, with their link ids, and the tc filters on the clsact hooks (\`tsbpf run -m netlink\`,
+\`tc filter add\`). Last, every BPF link of the system with its program and target: kprobes,
+tracepoints and perf events (perf_event), raw tracepoints and tp_btf, fentry/fexit/lsm
+(tracing), cgroup programs (with the cgroup's path), tcx links (ifindex).
 
 Options:
   --attached   only interfaces that have an XDP program
@@ -48,11 +50,16 @@ function table(head: string[], rows: string[][]): string {
   return [fmt(head), ...rows.map(fmt)].join('\n');
 }
 
-/** The tc and link sections (exported for tests). */
+/** The tcx, tc and link sections (exported for tests). */
 export function formatAttachments(st: AttachmentStatus): string {
+  const tcx = st.tcx.map((p) => [p.ifname, p.direction, String(p.position), String(p.progId), p.progName, p.linkId !== undefined ? String(p.linkId) : '- (prog attach)']);
   const tc = st.tc.map((f) => [f.ifname, f.direction, String(f.prio), `0x${f.handle.toString(16)}`, f.kind, f.progId !== undefined ? String(f.progId) : '-', f.progName ?? '-', f.directAction ? 'direct-action' : '']);
   const links = st.links.map((l) => [String(l.id), l.type, l.attachType ?? '-', String(l.progId), l.progName, l.progType, l.target || '-']);
   return [
+    'tcx programs (tc hooks, bpf_link) in this network namespace:',
+    '',
+    tcx.length ? table(['Interface', 'Hook', 'Order', 'Prog ID', 'Name', 'Link ID'], tcx) : st.tcxAvailable ? '(no tcx programs)' : '(this kernel has no tcx: Linux 6.6+)',
+    '',
     'tc filters (clsact hooks) in this network namespace:',
     '',
     tc.length ? table(['Interface', 'Hook', 'Pref', 'Handle', 'Kind', 'Prog ID', 'Name', 'Mode'], tc) : '(no tc filters)',
@@ -80,7 +87,7 @@ export async function statusMain(args: string[], io: CliIO): Promise<number> {
   const more = attachmentStatus();
   if (values.json) {
     // cgroup ids are 64-bit: as decimal strings.
-    const json = JSON.stringify({ netns, interfaces: rows, tc: more.tc, links: more.links }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
+    const json = JSON.stringify({ netns, interfaces: rows, tcxAvailable: more.tcxAvailable, tcx: more.tcx, tc: more.tc, links: more.links }, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
     io.out(`${json}\n`);
     return 0;
   }
@@ -90,7 +97,7 @@ export async function statusMain(args: string[], io: CliIO): Promise<number> {
 
 export const command: Command = {
   name: 'status',
-  summary: 'show what is attached: XDP and tc programs per interface, and every BPF link',
+  summary: 'show what is attached: XDP, tcx and tc programs per interface, and every BPF link',
   usage,
   run: statusMain,
 };
