@@ -30,8 +30,11 @@ export type Inst =
   | (I & { op: 'lddw'; dst: VReg; value: bigint })
   /** Address of a map (`map`) or of global data (`data`: section + offset, optionally a variable). */
   | (I & { op: 'ldsym'; dst: VReg; kind: 'map' | 'data'; symbol: string; section?: string; offset: number })
-  /** Helper call: arguments already in r1..r(nargs); result in r0; r1–r5 clobbered. */
-  | (I & { op: 'call'; helper: number; nargs: number })
+  /**
+   * Helper call: arguments already in r1..r(nargs); result in r0; r1–r5 clobbered. `argBytes[n]`:
+   * how many bytes the pointer in rN covers when no argument says it (map keys and values).
+   */
+  | (I & { op: 'call'; helper: number; nargs: number; argBytes?: readonly (number | undefined)[] })
   /** bpf-to-bpf call of a sub-function (same register convention). */
   | (I & { op: 'callsub'; name: string; nargs: number })
   /** Atomic RMW on *(size *)(base + off) with src; fetch forms write the old value to src; cmpxchg uses r0. */

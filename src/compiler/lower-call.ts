@@ -46,10 +46,13 @@ function moveArgs(fb: FnBuilder, args: Arg[]): void {
   });
 }
 
-/** Moves arguments into r1.. and calls; returns the result register (a copy of r0). */
-function callHelper(fb: FnBuilder, name: string, args: Arg[], pos: number, ty: Ty = INT.i64): Val {
+/**
+ * Moves arguments into r1.. and calls; returns the result register (a copy of r0). `argBytes`:
+ * sizes of pointer arguments the helper knows from elsewhere (map keys and values), by register.
+ */
+function callHelper(fb: FnBuilder, name: string, args: Arg[], pos: number, ty: Ty = INT.i64, argBytes?: (number | undefined)[]): Val {
   moveArgs(fb, args);
-  fb.emit({ op: 'call', helper: helperId(name), nargs: args.length, pos });
+  fb.emit(argBytes ? { op: 'call', helper: helperId(name), nargs: args.length, argBytes, pos } : { op: 'call', helper: helperId(name), nargs: args.length, pos });
   if (ty.k === 'void') return { imm: 0n, ty, dirty: false };
   const r = fb.reg();
   fb.mov(r, { r: R0 });
@@ -79,7 +82,7 @@ export function nullablePtr(fb: FnBuilder, e: TExpr): VReg {
     const mark = fb.tempMark();
     const key = addrOf(fb, e.key, e.map.key!);
     const m = mapAddr(fb, e.map, e.pos);
-    const v = callHelper(fb, 'map_lookup_elem', [m, key], e.pos);
+    const v = callHelper(fb, 'map_lookup_elem', [m, key], e.pos, INT.i64, [, , sizeOf(e.map.key!)]);
     fb.releaseTemps(mark);
     fb.pointers.add(v.r!);
     return v.r!;
@@ -172,14 +175,14 @@ export function lowerIntrinsic(fb: FnBuilder, e: TExpr & { k: 'intrinsic' }): Va
       const k = addrOf(fb, a[0], e.map!.key!);
       const v = addrOf(fb, a[1], e.map!.value!);
       const f = scalar(a[2]);
-      const r = callHelper(fb, 'map_update_elem', [mapAddr(fb, e.map!, pos), k, v, f], pos, e.ty);
+      const r = callHelper(fb, 'map_update_elem', [mapAddr(fb, e.map!, pos), k, v, f], pos, e.ty, [, , sizeOf(e.map!.key!), sizeOf(e.map!.value!)]);
       fb.releaseTemps(mark);
       return r;
     }
     case 'map_delete': {
       const mark = fb.tempMark();
       const k = addrOf(fb, a[0], e.map!.key!);
-      const r = callHelper(fb, 'map_delete_elem', [mapAddr(fb, e.map!, pos), k], pos, e.ty);
+      const r = callHelper(fb, 'map_delete_elem', [mapAddr(fb, e.map!, pos), k], pos, e.ty, [, , sizeOf(e.map!.key!)]);
       fb.releaseTemps(mark);
       return r;
     }

@@ -1,17 +1,20 @@
 /**
  * IR optimisations before register allocation:
  *  - constants and symbol addresses computed once where all their uses see them (opt-hoist.ts);
+ *  - helpers fill the place their buffer is copied to, when nothing else reads it (opt-buf.ts);
  *  - 32-bit moves whose result only 32-bit operations read become plain copies (narrowCopies);
  *  - loads reused and stack stores of a value the slot already holds dropped (opt-mem.ts);
  *  - dead code elimination (results nobody reads, e.g. packet pointers a path never uses).
  */
 import { FIRST_VREG, type Func, type Inst, type Term, type VReg, defs, hasSideEffects, termUses, uses } from './ir.js';
 import { liveness } from './liveness.js';
+import { forwardBuffers } from './opt-buf.js';
 import { hoistConstants } from './opt-hoist.js';
 import { reuseValues } from './opt-mem.js';
 
 export function optimize(f: Func): void {
   hoistConstants(f);
+  forwardBuffers(f);
   narrowCopies(f);
   reuseValues(f);
   deadCode(f);
@@ -52,7 +55,8 @@ export function deadCode(f: Func): void {
  * `wD = wS` (a truncation to 32 bits, or a u32 copy) whose result is read only by 32-bit
  * operations — compares, ALU sources, stores of up to 4 bytes — becomes `rD = rS`, which
  * allocation can then merge away: `(pid_tgid >> 32) as u32 != x` compares w0 directly, as clang
- * does. D must have this one definition; S must not be a pointer.
+ * does. Wideness flows back through 64-bit copies (a local holding the u32 is such a copy).
+ * D must have this one definition; S must not be a pointer.
  */
 export function narrowCopies(f: Func): void {
   const ndefs = new Uint32Array(f.nregs);
@@ -69,6 +73,20 @@ export function narrowCopies(f: Func): void {
     }
     termReadsWide(b.term, mark);
   }
+  // a 64-bit copy reads its source wide only when its own result is read wide: a u32 local
+  // (`const tgid = (x >> 32) as u32`) is a 64-bit copy of the truncation, stored as a u32
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const b of f.blocks) {
+      for (let k = 0; k < b.insts.length; k++) {
+        const i = b.insts[k];
+        if (i.op === 'mov' && i.w === 64 && i.src.r !== undefined && wide[i.dst] && !wide[i.src.r]) {
+          wide[i.src.r] = 1;
+          changed = true;
+        }
+      }
+    }
+  }
   for (const b of f.blocks) {
     for (let k = 0; k < b.insts.length; k++) {
       const i = b.insts[k];
@@ -83,8 +101,7 @@ export function narrowCopies(f: Func): void {
 function readsWide(i: Inst, mark: (r: VReg) => void): void {
   switch (i.op) {
     case 'mov':
-      if (i.src.r !== undefined && i.w === 64) mark(i.src.r);
-      return;
+      return; // 64-bit copies pass on what their destination's readers need (narrowCopies)
     case 'alu':
       if (i.w === 64) {
         mark(i.dst);
