@@ -56,8 +56,9 @@ export class BtfTypes {
     let end = 0;
     for (const f of [...def.fields].sort((a, b) => a.offset - b.offset)) {
       if (f.bits || f.offset < end) continue; // virtual bit fields and union members that overlap
-      members.push({ name: f.name, type: this.ty(f.ty), bitOffset: f.offset * 8 });
-      end = f.offset + sizeOf(f.ty);
+      const ptr = pointerFields.get(def)?.has(f.name) === true;
+      members.push({ name: f.name, type: ptr ? this.b.addPtr(this.ty(f.ty)) : this.ty(f.ty), bitOffset: f.offset * 8 });
+      end = f.offset + (ptr ? 8 : sizeOf(f.ty));
     }
     this.b.set(id, { kind: 'STRUCT', name: def.name, size: def.size, members: members.map((m) => ({ ...m, bitSize: 0 })), bitfields: false });
     return id;
@@ -101,6 +102,8 @@ export class BtfTypes {
 }
 
 const ctxStructs = new Map<string, StructDef>();
+/** Context fields that hold a pointer to their struct (sk_msg_md.sk: `struct bpf_sock *`), by C struct. */
+const pointerFields = new Map<StructDef, Set<string>>();
 
 /** The context's C struct for BTF: its C name and size, our fields under their C names. */
 function ctxStruct(name: CtxName): StructDef {
@@ -111,6 +114,8 @@ function ctxStruct(name: CtxName): StructDef {
     const cname = (n: string): string => n.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
     def = { name: d.cStruct, size: d.cSize, align: 8, builtin: true, pos: 0, fields: d.fields.map((x) => ({ name: cname(x.name), ty: x.ty, offset: x.offset, readonly: true })) };
     ctxStructs.set(d.cStruct, def);
+    const ptrs = d.fields.filter((x) => x.deref).map((x) => cname(x.name));
+    if (ptrs.length) pointerFields.set(def, new Set(ptrs));
   }
   return def;
 }

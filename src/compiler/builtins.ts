@@ -4,7 +4,7 @@
  * module itself, without reading files). test/compiler/kernel-api.test.ts parses src/kernel with
  * our parser and checks that both agree: same names, same constants, same struct fields.
  */
-import { CONTEXTS, PT_REGS } from './contexts.js';
+import { BPF_SOCK, CONTEXTS, PT_REGS } from './contexts.js';
 import { PROGRAM_KINDS, type ProgKind } from './program-kinds.js';
 import { INT, type IntTy, type MapKind, type StructDef, type Ty, layoutStruct } from './types.js';
 
@@ -119,6 +119,8 @@ export const FUNCTIONS = [
   'probe_read_kernel', 'probe_read_user', 'probe_read_kernel_str', 'probe_read_user_str',
   // cgroup sysctl
   'sysctl_get_name', 'sysctl_get_current_value', 'sysctl_get_new_value', 'sysctl_set_new_value',
+  // sk_msg
+  'msg_redirect_hash', 'msg_redirect_map', 'msg_apply_bytes', 'msg_cork_bytes', 'msg_pull_data', 'msg_push_data', 'msg_pop_data',
   'ntohs', 'htons', 'ntohl', 'htonl', 'ntohll', 'htonll',
   'atomic_add', 'atomic_and', 'atomic_or', 'atomic_xor', 'atomic_xchg', 'atomic_cmpxchg',
 ] as const;
@@ -143,6 +145,8 @@ function table(): Map<string, Builtin> {
   m.set('CsumFlags', enumOf({ PSEUDO_HDR: 0x10, MARK_MANGLED_0: 0x20, MARK_ENFORCE: 0x40 }));
   m.set('StoreFlags', enumOf({ RECOMPUTE_CSUM: 1, INVALIDATE_HASH: 2 }));
   m.set('PtRegs', T({ k: 'struct', def: PT_REGS }));
+  m.set('BpfSock', T({ k: 'struct', def: BPF_SOCK }));
+  m.set('RedirectFlags', enumOf({ EGRESS: 0, INGRESS: 1 }));
   for (const [n, def] of Object.entries(TRACE_FORMATS)) m.set(n, T({ k: 'struct', def }));
   for (const [n, def] of Object.entries(HEADERS)) m.set(n, T({ k: 'struct', def }));
   m.set('FibLookup', T({ k: 'struct', def: FIB_LOOKUP }));
@@ -163,6 +167,8 @@ function table(): Map<string, Builtin> {
     ['ArrayMap', 'array', 1], ['PerCpuArray', 'percpu_array', 1], ['HashMap', 'hash', 2], ['PerCpuHashMap', 'percpu_hash', 2],
     ['LruHashMap', 'lru_hash', 2], ['LpmTrie', 'lpm_trie', 2], ['RingBuf', 'ringbuf', 0], ['ProgArray', 'prog_array', 0],
     ['DevMap', 'devmap', 0], ['CpuMap', 'cpumap', 0],
+    // SockHash<Key>: the one type argument is the key (values are sockets: u32 fds from user space)
+    ['SockHash', 'sockhash', 1], ['SockMap', 'sockmap', 0],
   ];
   for (const [n, kind, typeArgs] of maps) m.set(n, { k: 'mapClass', kind, typeArgs });
   return m;

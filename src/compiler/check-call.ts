@@ -147,12 +147,16 @@ function intrinsic(cx: Checker, name: string, e: Call): TExpr {
       const flags = arg(cx, a[2], INT.u32, 'flags');
       return { k: 'intrinsic', name, args: [c, p, flags], ty: INT.i64, pos };
     }
+    case 'msg_redirect_hash':
+    case 'msg_redirect_map':
+      return msgRedirect(cx, name, e);
     case 'xdp_adjust_head':
     case 'xdp_adjust_tail': {
       if (!argCount(cx, e, 2, 2, name)) return err(pos);
       const c = ctxArg(cx, a[0], name, ['XdpContext']);
       const d = arg(cx, a[1], INT.i32, 'delta');
       cx.packetEpoch++;
+      cx.packetChanger = name;
       return { k: 'intrinsic', name, args: [c, d], ty: INT.i32, pos };
     }
     case 'atomic_add':
@@ -229,6 +233,32 @@ function printk(cx: Checker, e: Call): TExpr {
   return { k: 'intrinsic', name: 'printk', args, fmt: fmtE.value, ty: INT.i64, pos };
 }
 
+/**
+ * msg_redirect_hash(ctx, sockHash, key, flags) / msg_redirect_map(ctx, sockMap, index, flags):
+ * SK_PASS when the socket is there (the program returns it), else SK_DROP — so the result is 0 or 1.
+ */
+function msgRedirect(cx: Checker, name: string, e: Call): TExpr {
+  const pos = e.pos;
+  if (!argCount(cx, e, 4, 4, name)) return err(pos);
+  const a = e.args;
+  const c = ctxArg(cx, a[0], name, ['SkMsgContext']);
+  const want = name === 'msg_redirect_hash' ? 'sockhash' : 'sockmap';
+  const s = staticSym(cx, a[1]);
+  let map: MapDef | undefined;
+  if (s?.k === 'map' && s.def.kind === want) map = s.def;
+  else {
+    const other = want === 'sockhash' ? 'msg_redirect_map' : 'msg_redirect_hash';
+    const what = s?.k === 'map' ? `'${s.def.name}' is a ${s.def.kind} map` : 'this is not a map';
+    const hint = s?.k === 'map' && (s.def.kind === 'sockhash' || s.def.kind === 'sockmap') ? `use ${other} for a ${s.def.kind === 'sockhash' ? 'SockHash' : 'SockMap'}` : undefined;
+    cx.error('SOCKMAP', a[1].pos, `${name} needs a ${want === 'sockhash' ? 'SockHash' : 'SockMap'} here: ${what}`, hint);
+    if (a[1].k !== 'Ident') checkExpr(cx, a[1]);
+  }
+  const key = map ? keyArg(cx, a[2], map.key!, 'key') : want === 'sockmap' ? arg(cx, a[2], INT.u32, 'index') : checkExpr(cx, a[2]);
+  const flags = arg(cx, a[3], INT.u64, 'flags');
+  if (!map || [c, key, flags].some((x) => x.k === 'err')) return err(pos);
+  return { k: 'intrinsic', name, args: [c, key, flags], map, max: 1n, ty: INT.u32, pos };
+}
+
 /** The view a lookup gives: the struct itself, or Ref<V> for integer values. */
 export function valueView(v: Ty): Ty {
   return v.k === 'int' || v.k === 'bool' ? { k: 'ref', inner: v } : v;
@@ -287,6 +317,11 @@ function mapMethod(cx: Checker, map: MapDef, method: string, e: Call): TExpr {
     cx.error('UNKNOWN_MEMBER', pos, `RingBuf has no method '${method}'`, 'methods: reserve<T>(), submit(r), discard(r), output(value)');
     return err(pos);
   }
+  if (map.kind === 'sockhash' || map.kind === 'sockmap') {
+    const how = map.kind === 'sockhash' ? `msg_redirect_hash(ctx, ${map.name}, key, flags)` : `msg_redirect_map(ctx, ${map.name}, index, flags)`;
+    cx.error('SOCKMAP', pos, `a ${map.kind === 'sockhash' ? 'SockHash' : 'SockMap'} has no method '${method}' in kernel programs`, `send a message to one of its sockets with ${how}; user space adds sockets (map.set(key, socketFd))`);
+    return err(pos);
+  }
   if (!map.key || !map.value) {
     cx.error('UNKNOWN_MEMBER', pos, `a ${map.kind} map has no method '${method}'`, map.kind === 'prog_array' ? 'use tail_call(ctx, map, index)' : 'use redirect_map(map, key, flags)');
     return err(pos);
@@ -336,7 +371,10 @@ function localCall(cx: Checker, fn: FuncInfo, e: Call): TExpr {
     }
     return arg(cx, x, p.ty, `argument '${p.name}' of ${fn.name}`);
   });
-  if (fn.adjustsPacket) cx.packetEpoch++;
+  if (fn.adjustsPacket) {
+    cx.packetEpoch++;
+    cx.packetChanger = `a call of ${fn.name}`;
+  }
   if (fn.ret.k === 'err') return err(pos);
   return { k: 'call', fn, args, ty: fn.ret, pos };
 }

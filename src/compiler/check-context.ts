@@ -53,6 +53,8 @@ export class Checker {
   rs: ResvState = emptyResv();
   /** Incremented by calls that change packet bounds; views from older epochs are stale. */
   packetEpoch = 0;
+  /** The last call that changed them, for messages (`xdp_adjust_head`, `msg_pull_data`, a function). */
+  packetChanger = '';
   fnRet: Ty | undefined;
   /** In a tc program: negative constants are returned as their 32-bit pattern (TC_ACT_UNSPEC). */
   retNegativeOk = false;
@@ -177,7 +179,7 @@ export class Checker {
     const decl = this.funcDecls.get(fn);
     if (!decl) return;
     this.busy.add(fn);
-    const saved = [this.scopes, this.nonNull, this.packetEpoch, this.fnRet, this.loopDepth, this.switchDepth, this.current, this.resv, this.rs, this.retNegativeOk, this.fexitTarget, this.retBoolOk] as const;
+    const saved = [this.scopes, this.nonNull, this.packetEpoch, this.packetChanger, this.fnRet, this.loopDepth, this.switchDepth, this.current, this.resv, this.rs, this.retNegativeOk, this.fexitTarget, this.retBoolOk] as const;
     this.retNegativeOk = false;
     this.retBoolOk = false;
     this.fexitTarget = undefined;
@@ -193,7 +195,7 @@ export class Checker {
       this.parts.checkFunction(this, fn, decl);
     } finally {
       fn.adjustsPacket = this.packetEpoch > 0;
-      [this.scopes, this.nonNull, this.packetEpoch, this.fnRet, this.loopDepth, this.switchDepth, this.current, this.resv, this.rs, this.retNegativeOk, this.fexitTarget, this.retBoolOk] = saved;
+      [this.scopes, this.nonNull, this.packetEpoch, this.packetChanger, this.fnRet, this.loopDepth, this.switchDepth, this.current, this.resv, this.rs, this.retNegativeOk, this.fexitTarget, this.retBoolOk] = saved;
       this.busy.delete(fn);
       fn.checked = true;
     }

@@ -11,7 +11,7 @@ import { checkExpr } from './check-expr.js';
 import { ctxAssignable, ctxDesc, ctxMembers } from './contexts.js';
 import type { TExpr } from './typed.js';
 import { kernelFunctionArgs } from './vmlinux.js';
-import { type CtxName, INT, type Ty, isAggregate, sizeOf, tyName } from './types.js';
+import { type CtxName, INT, type Ty, alignOf, isAggregate, sizeOf, tyName } from './types.js';
 
 type Call = Expr & { k: 'Call' };
 
@@ -162,6 +162,7 @@ type HelperSig = { ctx?: CtxName[]; args: Ty[]; ret: Ty; changesPacket?: boolean
 const i64 = INT.i64, u64 = INT.u64, u32 = INT.u32;
 const TC: CtxName[] = ['TcContext'];
 const SKB: CtxName[] = ['SkBuffContext'];
+const MSG: CtxName[] = ['SkMsgContext'];
 
 /** Helpers of the sk_buff and tracing program types: context first (when `ctx`), then `args`. */
 const HELPERS: Record<string, HelperSig> = {
@@ -178,6 +179,12 @@ const HELPERS: Record<string, HelperSig> = {
   get_hash_recalc: { ctx: TC, args: [], ret: u32 },
   get_socket_uid: { ctx: SKB, args: [], ret: u32 },
   get_socket_cookie: { ctx: SKB, args: [], ret: u64 },
+  // sk_msg: the verdict's reach (apply/cork) and the message's bytes (pull/push/pop change data/data_end)
+  msg_apply_bytes: { ctx: MSG, args: [u32], ret: i64 },
+  msg_cork_bytes: { ctx: MSG, args: [u32], ret: i64 },
+  msg_pull_data: { ctx: MSG, args: [u32, u32, u64], ret: i64, changesPacket: true },
+  msg_push_data: { ctx: MSG, args: [u32, u32, u64], ret: i64, changesPacket: true },
+  msg_pop_data: { ctx: MSG, args: [u32, u32, u64], ret: i64, changesPacket: true },
   get_current_pid_tgid: { args: [], ret: u64 },
   get_current_uid_gid: { args: [], ret: u64 },
   get_current_cgroup_id: { args: [], ret: u64 },
@@ -215,7 +222,10 @@ export function checkHelper(cx: Checker, name: string, e: Call): TExpr | undefin
       args.push(sig.raw?.includes(i) ? rawArg(cx, x, what) : arg(cx, x, t, what));
     });
     if (args.some((x) => x.k === 'err')) return err(pos);
-    if (sig.changesPacket) cx.packetEpoch++;
+    if (sig.changesPacket) {
+      cx.packetEpoch++;
+      cx.packetChanger = name;
+    }
     return { k: 'intrinsic', name, args, ty: sig.ret, pos };
   }
   switch (name) {
@@ -228,6 +238,7 @@ export function checkHelper(cx: Checker, name: string, e: Call): TExpr | undefin
       const flags = a[3] ? arg(cx, a[3], u64, 'flags') : { k: 'const' as const, value: 0n, ty: u64, pos };
       if ([c, off, from, flags].some((x) => x.k === 'err') || !isAggregate(from.ty)) return err(pos);
       cx.packetEpoch++;
+      cx.packetChanger = name;
       return { k: 'intrinsic', name, args: [c, off, from, flags], ty: i64, pos };
     }
     case 'sysctl_get_name':
@@ -293,7 +304,12 @@ export function ctxMember(cx: Checker, base: TExpr, t: Ty & { k: 'ctx' }, name: 
   if (name === 'len' && d.lenFromPacket) return { k: 'ctxlen', ctx: base, ty: INT.u32, pos };
   const f = d.fields.find((x) => x.name === name);
   if (f) {
-    if (isAggregate(f.ty)) return { k: 'ctxview', ctx: base, offset: f.offset, writable: f.writable === true, ty: f.ty, pos };
+    if (isAggregate(f.ty)) {
+      const v: TExpr & { k: 'ctxview' } = { k: 'ctxview', ctx: base, offset: f.offset, writable: f.writable === true, ty: f.ty, pos };
+      if (f.deref) v.deref = true;
+      if (!d.wideLoads) v.maxLoad = alignOf(f.ty);
+      return v;
+    }
     return { k: 'ctxfield', ctx: base, offset: f.offset, load: f.load ?? (sizeOf(f.ty) as 1 | 2 | 4 | 8), writable: f.writable === true, ty: f.ty, pos };
   }
   const rf = t.rec?.fields.find((x) => x.name === name);

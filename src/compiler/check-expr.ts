@@ -159,7 +159,7 @@ function ident(cx: Checker, name: string, pos: number): TExpr {
       if (cx.resv.some((r) => r.sym === s.sym) && !checkUse(cx, s.sym, pos)) return err(pos);
       const f = cx.facts.get(s.sym);
       if (f?.epoch !== undefined && f.epoch < cx.packetEpoch) {
-        cx.error('STALE_VIEW', pos, `'${name}' was read before the packet changed (xdp_adjust_head/tail) and is no longer valid`);
+        cx.error('STALE_VIEW', pos, `'${name}' was read before the packet changed (${cx.packetChanger}) and is no longer valid`);
         return err(pos);
       }
       return { k: 'local', sym: s.sym, ty, pos };

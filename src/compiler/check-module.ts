@@ -321,13 +321,14 @@ function mapDecl(cx: Checker, name: string, namePos: number, e: Expr & { k: 'New
   const kind: MapKind = cls.kind;
   const targs = e.typeArgs.map((t) => resolveType(cx, t));
   if (targs.length !== cls.typeArgs) {
-    const form = cls.typeArgs === 2 ? '<Key, Value>' : cls.typeArgs === 1 ? '<Value>' : '';
+    const form = cls.typeArgs === 2 ? '<Key, Value>' : kind === 'sockhash' ? '<Key>' : cls.typeArgs === 1 ? '<Value>' : '';
     cx.error('MAP', e.pos, `${b.name} takes ${cls.typeArgs} type argument${cls.typeArgs === 1 ? '' : 's'}: new ${b.name}${form}({ maxEntries: N })`);
     return;
   }
   let key: Ty | undefined;
   let value: Ty | undefined;
   if (cls.typeArgs === 2) [key, value] = targs;
+  else if (kind === 'sockhash') [key, value] = [targs[0], INT.u32];
   else if (cls.typeArgs === 1) [key, value] = [INT.u32, targs[0]];
   else if (kind !== 'ringbuf') [key, value] = [INT.u32, INT.u32];
   for (const t of [key, value]) {

@@ -349,6 +349,8 @@ export function rawMax(cx: { facts: MaxFacts }, e: TExpr): bigint {
         default: return typeMax(e.ty);
       }
     }
+    case 'intrinsic':
+      return e.max ?? typeMax(e.ty);
     default:
       return typeMax(e.ty);
   }

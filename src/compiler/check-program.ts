@@ -139,7 +139,7 @@ function checkReturns(cx: Checker, p: ProgramInfo): void {
     // a computed value: its type (bool) or known bounds must keep it in range
     if (range[0] >= 0n && bound(cx, unwrap(v)) <= range[1]) continue;
     if (range[0] < 0n) continue; // errno ranges: the verifier checks what it can prove
-    cx.error('RETURN', v.pos, `${article(d.fn)} ${d.fn} program returns ${rangeText(range)}; this value may be larger, and the verifier would refuse the program`, `return constants (or a bool, or x & ${range[1]})`);
+    cx.error('RETURN', v.pos, `${article(d.fn)} ${d.fn} program returns ${rangeText(range)}; this value may be larger, and ${d.outOfRange ?? 'the verifier would refuse the program'}`, `return constants (or a bool, or x & ${range[1]})`);
   }
 }
 
@@ -179,6 +179,8 @@ function hintFor(kind: ProgKind): string | undefined {
       return 'fentry/fexit programs cannot change the traced function: return 0 or nothing';
     case 'lsm':
       return 'return 0 to allow, or a negative errno (-1 = -EPERM) to deny';
+    case 'sk_msg':
+      return 'SkAction.PASS (1) lets the message go, SkAction.DROP (0) refuses it; msg_redirect_hash/msg_redirect_map return one of them';
     default:
       return '1 allows, 0 denies';
   }

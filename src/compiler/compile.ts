@@ -52,6 +52,7 @@ export interface CompileResult {
 const MAP_TYPES: Record<string, string> = {
   array: 'array', percpu_array: 'percpu_array', hash: 'hash', percpu_hash: 'percpu_hash', lru_hash: 'lru_hash',
   lpm_trie: 'lpm_trie', ringbuf: 'ringbuf', prog_array: 'prog_array', devmap: 'devmap', cpumap: 'cpumap',
+  sockhash: 'sockhash', sockmap: 'sockmap',
 };
 
 /** Compiles TypeScript source text. */

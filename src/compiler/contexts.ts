@@ -16,6 +16,8 @@ export interface CtxField {
   /** Bytes the load reads when it differs from the type's size (`protocol`: a be16 in a u32 slot). */
   load?: 4 | 8;
   writable?: boolean;
+  /** The context holds a pointer to the struct `ty` here (a u64 load), not the struct itself (sk_msg_md.sk). */
+  deref?: boolean;
 }
 
 export interface CtxDesc {
@@ -38,6 +40,12 @@ export interface CtxDesc {
   base?: CtxName;
   /** A tracepoint's record fields start after the 8-byte common header (the verifier refuses reads below 8). */
   recordAt?: number;
+  /**
+   * Any aligned load inside the context is allowed (tracepoint records, pt_regs, argument slots).
+   * Otherwise the kernel checks each field's load width (`__sk_buff`, `bpf_sock_ops`, `sk_msg_md`…:
+   * at most 4 bytes of a u32 field), so copies of array fields load one element at a time.
+   */
+  wideLoads?: boolean;
 }
 
 const u32 = INT.u32, u64 = INT.u64, i32 = INT.i32, be16 = INT.be16, be32 = INT.be32;
@@ -48,6 +56,13 @@ export const PT_REGS: StructDef = layoutStruct('PtRegs', [
   'r15', 'r14', 'r13', 'r12', 'rbp', 'rbx', 'r11', 'r10', 'r9', 'r8', 'rax', 'rcx', 'rdx', 'rsi', 'rdi',
   'orig_rax', 'rip', 'cs', 'eflags', 'rsp', 'ss',
 ].map((name) => ({ name, ty: u64, readonly: true })), true, 0);
+
+/** struct bpf_sock (uapi linux/bpf.h), what sk_msg_md.sk points at: any field, loads of ≤ 4 bytes (bpf_sock_is_valid_access). */
+export const BPF_SOCK: StructDef = layoutStruct('BpfSock', [
+  ['bound_dev_if', u32], ['family', u32], ['type', u32], ['protocol', u32], ['mark', u32], ['priority', u32],
+  ['src_ip4', be32], ['src_ip6', arr(be32, 4)], ['src_port', u32], ['dst_port', be16], ['dst_ip4', be32],
+  ['dst_ip6', arr(be32, 4)], ['state', u32], ['rx_queue_mapping', i32],
+].map(([name, ty]) => ({ name: name as string, ty: ty as Ty, readonly: true })), true, 0);
 
 const reg = (name: string): number => PT_REGS.fields.find((f) => f.name === name)!.offset;
 /** x86-64 calling convention: arguments 1-6 in rdi, rsi, rdx, rcx, r8, r9; the result in rax. */
@@ -98,21 +113,21 @@ const DESCS: CtxDesc[] = [
     packet: { ...SKB_PACKET, write: false },
   },
   {
-    name: 'KprobeContext', cStruct: 'pt_regs', cSize: 168, args: X86_ARGS,
+    name: 'KprobeContext', cStruct: 'pt_regs', cSize: 168, args: X86_ARGS, wideLoads: true,
     fields: [f('regs', 0, { k: 'struct', def: PT_REGS })],
   },
   {
-    name: 'KretprobeContext', cStruct: 'pt_regs', cSize: 168, ret: X86_RET,
+    name: 'KretprobeContext', cStruct: 'pt_regs', cSize: 168, ret: X86_RET, wideLoads: true,
     fields: [f('regs', 0, { k: 'struct', def: PT_REGS })],
   },
-  { name: 'TracepointContext', cStruct: 'trace_entry', cSize: 8, fields: [], recordAt: 8 },
-  { name: 'RawTracepointContext', cStruct: 'bpf_raw_tracepoint_args', cSize: 96, fields: [], args: SLOTS },
+  { name: 'TracepointContext', cStruct: 'trace_entry', cSize: 8, fields: [], recordAt: 8, wideLoads: true },
+  { name: 'RawTracepointContext', cStruct: 'bpf_raw_tracepoint_args', cSize: 96, fields: [], args: SLOTS, wideLoads: true },
   {
     name: 'PerfEventContext', cStruct: 'bpf_perf_event_data', cSize: 184,
     fields: [f('regs', 0, { k: 'struct', def: PT_REGS }), f('samplePeriod', 168, u64), f('addr', 176, u64)],
   },
-  { name: 'TracingContext', cStruct: 'u64', cSize: 96, fields: [], args: SLOTS },
-  { name: 'FexitContext', cStruct: 'u64', cSize: 104, fields: [], args: SLOTS, ret: 'btf' },
+  { name: 'TracingContext', cStruct: 'u64', cSize: 96, fields: [], args: SLOTS, wideLoads: true },
+  { name: 'FexitContext', cStruct: 'u64', cSize: 104, fields: [], args: SLOTS, ret: 'btf', wideLoads: true },
   { name: 'SysctlContext', cStruct: 'bpf_sysctl', cSize: 8, fields: [f('write', 0, u32), f('filePos', 4, u32, W)] },
   {
     name: 'SockoptContext', cStruct: 'bpf_sockopt', cSize: 40,
@@ -126,6 +141,17 @@ const DESCS: CtxDesc[] = [
       f('localIp4', 28, be32), f('remoteIp6', 32, arr(be32, 4)), f('localIp6', 48, arr(be32, 4)), f('localPort', 68, u32),
       f('isFullsock', 72, u32), f('sndCwnd', 76, u32), f('srttUs', 80, u32), f('cbFlags', 84, u32), f('state', 88, u32),
     ],
+  },
+  {
+    // sk_msg_is_valid_access: reads only, 4-byte loads of the u32 fields, 8-byte data/data_end/sk;
+    // remote_port holds the network-order port shifted into the high half (a be32 for ntohl)
+    name: 'SkMsgContext', cStruct: 'sk_msg_md', cSize: 80,
+    fields: [
+      f('family', 16, u32), f('remoteIp4', 20, be32), f('localIp4', 24, be32), f('remoteIp6', 28, arr(be32, 4)),
+      f('localIp6', 44, arr(be32, 4)), f('remotePort', 60, be32), f('localPort', 64, u32), f('size', 68, u32),
+      f('sk', 72, { k: 'struct', def: BPF_SOCK }, { deref: true }),
+    ],
+    packet: { data: 0, end: 8, width: 8, write: true },
   },
 ];
 

@@ -52,6 +52,7 @@ export const DIAG = {
   BREAK: { code: 48, title: 'break/continue outside a loop' },
   RINGBUF: { code: 50, title: 'ring buffer record', hint: 'submit or discard a reserved record exactly once on every path where it is not null' },
   LOG: { code: 51, title: 'log call' },
+  SOCKMAP: { code: 52, title: 'socket map', hint: 'an sk_msg program reaches the sockets of a SockHash/SockMap only through msg_redirect_hash/msg_redirect_map; user space adds them (map.set(key, socketFd))' },
   INTERNAL: { code: 99, title: 'internal compiler error', hint: 'this is a tsbpf bug: please report it with the source file' },
 } as const satisfies Record<string, DiagInfo>;
 

@@ -128,6 +128,19 @@ export function lowerIntrinsic(fb: FnBuilder, e: TExpr & { k: 'intrinsic' }): Va
       const f = scalar(a[1]);
       return callHelper(fb, 'redirect_map', [mapAddr(fb, e.map!, pos), k, f], pos, e.ty);
     }
+    case 'msg_redirect_hash': {
+      const mark = fb.tempMark();
+      const k = addrOf(fb, a[1], e.map!.key!);
+      const f = scalar(a[2]);
+      const r = callHelper(fb, e.name, [ctxReg(fb, a[0]), mapAddr(fb, e.map!, pos), k, f], pos, e.ty, [, , sizeOf(e.map!.key!)]);
+      fb.releaseTemps(mark);
+      return r;
+    }
+    case 'msg_redirect_map': {
+      const k = scalar(a[1]);
+      const f = scalar(a[2]);
+      return callHelper(fb, e.name, [ctxReg(fb, a[0]), mapAddr(fb, e.map!, pos), k, f], pos, e.ty);
+    }
     case 'tail_call': {
       const idx = scalar(a[1]);
       return callHelper(fb, 'tail_call', [ctxReg(fb, a[0]), mapAddr(fb, e.map!, pos), idx], pos, e.ty);
@@ -223,12 +236,13 @@ export function lowerIntrinsic(fb: FnBuilder, e: TExpr & { k: 'intrinsic' }): Va
 const SKB_HELPERS = new Set([
   'l3_csum_replace', 'l4_csum_replace', 'clone_redirect', 'skb_change_head', 'skb_change_tail', 'skb_pull_data',
   'skb_vlan_push', 'skb_vlan_pop', 'skb_adjust_room', 'get_hash_recalc', 'get_socket_uid', 'get_socket_cookie',
+  'msg_apply_bytes', 'msg_cork_bytes', 'msg_pull_data', 'msg_push_data', 'msg_pop_data',
 ]);
 const TASK_HELPERS = new Set(['get_current_pid_tgid', 'get_current_uid_gid', 'get_current_cgroup_id']);
 /** The verifier forgets packet pointers after these (bpf_helper_changes_pkt_data): reload data/data_end. */
 const PACKET_CHANGING = new Set([
   'l3_csum_replace', 'l4_csum_replace', 'clone_redirect', 'skb_change_head', 'skb_change_tail', 'skb_pull_data',
-  'skb_vlan_push', 'skb_vlan_pop', 'skb_adjust_room',
+  'skb_vlan_push', 'skb_vlan_pop', 'skb_adjust_room', 'msg_pull_data', 'msg_push_data', 'msg_pop_data',
 ]);
 
 /** Calls a helper that fills the `size` bytes at FP+`off`; returns its result (< 0: failed). */

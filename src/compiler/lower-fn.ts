@@ -27,6 +27,8 @@ export interface View {
   base: VReg;
   off: number;
   space: Space | 'unknown';
+  /** The widest load the kernel allows here (context parts it checks field by field). */
+  maxLoad?: number;
 }
 
 export type Binding =

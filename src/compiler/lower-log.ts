@@ -107,7 +107,7 @@ function copyArg(fb: FnBuilder, src: View, typeAlign: number, frame: number, a: 
   const srcAlign = (w: number, at: number): boolean => anyAlign || (known ? (src.off + at) % w === 0 : w <= typeAlign && (src.off + at) % w === 0);
   let done = 0;
   while (done < a.size) {
-    let w = 8;
+    let w = Math.min(8, src.maxLoad ?? 8);
     while (w > 1 && (w > a.size - done || (frame + a.offset + done) % w !== 0 || !srcAlign(w, done))) w /= 2;
     const size = SIZE[w as 1 | 2 | 4 | 8];
     const t = fb.reg();

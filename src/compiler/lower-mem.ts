@@ -71,20 +71,39 @@ export function viewOf(fb: FnBuilder, e: TExpr): View {
     case 'global': {
       const p = placeOf(fb, e);
       if (p.k !== 'mem') throw new Error('aggregate in a register');
-      return { base: p.base, off: p.off, space: e.k === 'global' ? 'global' : baseSpace(fb, e) };
+      const v: View = { base: p.base, off: p.off, space: e.k === 'global' ? 'global' : baseSpace(fb, e) };
+      const max = e.k === 'global' ? undefined : ctxMaxLoad(e);
+      if (max !== undefined) v.maxLoad = max;
+      return v;
     }
     case 'structlit':
       return structLit(fb, e);
     case 'lookup':
     case 'reserve':
       return { base: nullablePtr(fb, e), off: 0, space: e.k === 'lookup' ? 'map' : 'ringbuf' };
-    case 'ctxview':
-      return { base: ctxReg(fb, e.ctx), off: e.offset, space: 'ctx' };
+    case 'ctxview': {
+      let base = ctxReg(fb, e.ctx);
+      let off = e.offset;
+      if (e.deref) {
+        // the context holds a pointer to the struct (sk_msg_md.sk → struct bpf_sock)
+        const p = fb.reg(true);
+        fb.emit({ op: 'ld', size: 'u64', dst: p, base, off, pos: e.pos });
+        base = p;
+        off = 0;
+      }
+      return e.maxLoad === undefined ? { base, off, space: 'ctx' } : { base, off, space: 'ctx', maxLoad: e.maxLoad };
+    }
     case 'bufcall':
       return bindingView(fb, bufBinding(fb, e));
     default:
       throw new Error(`${e.k} is not a view`);
   }
+}
+
+/** The load-width limit of the context part a field or element lies in, if any. */
+function ctxMaxLoad(e: TExpr): number | undefined {
+  if (e.k === 'field' || e.k === 'index') return ctxMaxLoad(e.base);
+  return e.k === 'ctxview' ? e.maxLoad : undefined;
 }
 
 function baseSpace(fb: FnBuilder, e: TExpr): View['space'] {
@@ -211,7 +230,7 @@ function copyView(fb: FnBuilder, src: View, dst: View, size: number, pos: number
   const e = { pos };
   let at = 0;
   while (at < size) {
-    let n = 8;
+    let n = Math.min(8, src.maxLoad ?? 8, dst.maxLoad ?? 8);
     while (n > 1 && (at + n > size || (dst.off + at) % n !== 0 || (src.off + at) % n !== 0)) n >>= 1;
     const t = fb.reg();
     fb.emit({ op: 'ld', size: SIZE[n as 1 | 2 | 4 | 8], dst: t, base: src.base, off: src.off + at, pos: e.pos });

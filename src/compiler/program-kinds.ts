@@ -9,7 +9,7 @@ import type { CtxName } from './types.js';
 export type ProgKind =
   | 'xdp' | 'classifier' | 'socket_filter' | 'cgroup_skb' | 'kprobe' | 'kretprobe' | 'uprobe' | 'uretprobe'
   | 'tracepoint' | 'raw_tracepoint' | 'perf_event' | 'fentry' | 'fexit' | 'tp_btf' | 'lsm'
-  | 'cgroup_sysctl' | 'cgroup_sockopt' | 'sock_ops';
+  | 'cgroup_sysctl' | 'cgroup_sockopt' | 'sock_ops' | 'sk_msg';
 
 /**
  * What a program returns:
@@ -44,6 +44,8 @@ export interface ProgKindDesc {
   range?: (target?: string) => [bigint, bigint] | undefined;
   /** Negative constants are returned as their 32-bit pattern (TC_ACT_UNSPEC = -1). */
   negativeOk?: boolean;
+  /** What a value outside `range` leads to, when not a verifier rejection. */
+  outOfRange?: string;
 }
 
 const FUNC = /^[A-Za-z_][A-Za-z0-9_.]*(\+(0x[0-9a-fA-F]+|\d+))?$/;
@@ -89,6 +91,11 @@ const KINDS: ProgKindDesc[] = [
     section: (t) => `cgroup/${t}`,
   },
   { kind: 'sock_ops', fn: 'sockOps', ctx: 'SockOpsContext', section: () => 'sockops', ret: 'verdict', range: () => [0n, 1n] },
+  // SK_DROP 0 / SK_PASS 1: the kernel drops on anything but SK_PASS (the verifier does not check the range)
+  {
+    kind: 'sk_msg', fn: 'skMsg', ctx: 'SkMsgContext', section: () => 'sk_msg', ret: 'verdict', range: () => [0n, 1n],
+    outOfRange: 'the kernel would drop the message (it passes only SK_PASS = 1)',
+  },
 ];
 
 export const PROGRAM_KINDS: ReadonlyMap<ProgKind, ProgKindDesc> = new Map(KINDS.map((k) => [k.kind, k]));

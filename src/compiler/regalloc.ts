@@ -121,9 +121,11 @@ function tryColor(f: Func, unspillable: Set<VReg>): VReg[] | undefined {
       let ok = true;
       const A = adj[a];
       if (a < FIRST_VREG) {
-        // George: every neighbour of b already interferes with a, or is of low degree
+        // George: every neighbour of b already interferes with a, or is of low degree, or is a
+        // constant (if it then finds no register it is computed again, never spilled): a hoisted
+        // `1` used far away must not push the context out of r1
         adj[b].forEach((t) => {
-          if (ok && !(t < FIRST_VREG ? A.has(t) || t === a : adj[t].has(a) || degree(t) < K)) ok = false;
+          if (ok && !(t < FIRST_VREG ? A.has(t) || t === a : adj[t].has(a) || degree(t) < K || cheap[t])) ok = false;
         });
       } else {
         // Briggs: the merged node has fewer than K neighbours of significant degree

@@ -112,8 +112,12 @@ export type TExpr =
   | (E & { k: 'ctxlen'; ctx: TExpr })
   /** A context field (or argument slot): a load of `load` bytes at `offset` (writable ones are places). */
   | (E & { k: 'ctxfield'; ctx: TExpr; offset: number; load: 1 | 2 | 4 | 8; writable: boolean })
-  /** A struct or array inside the context (`ctx.cb`, `ctx.regs`, a tracepoint record's array): a view. */
-  | (E & { k: 'ctxview'; ctx: TExpr; offset: number; writable: boolean })
+  /**
+   * A struct or array inside the context (`ctx.cb`, `ctx.regs`, a tracepoint record's array): a
+   * view; with `deref`, of the struct the context points at from `offset` (`ctx.sk`). `maxLoad`:
+   * the widest load the kernel allows in it (per-field contexts: the element's size).
+   */
+  | (E & { k: 'ctxview'; ctx: TExpr; offset: number; writable: boolean; deref?: boolean; maxLoad?: number })
   /**
    * A helper that fills a new stack buffer of type `inner`: ctx.load<T>(offset) (skb_load_bytes),
    * probe_read_kernel/user(_str), get_current_comm. Nullable (the helper failed: < 0) unless `sure`.
@@ -125,7 +129,8 @@ export type TExpr =
   | (E & { k: 'reserve'; map: MapDef; size: number })
   | (E & { k: 'call'; fn: FuncInfo; args: TExpr[] })
   /** A helper call or intrinsic: name from builtins.FUNCTIONS or a map method (`map.update`, …). */
-  | (E & { k: 'intrinsic'; name: string; args: TExpr[]; map?: MapDef; fmt?: string; log?: LogCallInfo })
+  /** `max`: an upper bound of the result the helper guarantees (msg_redirect_*: SK_DROP 0 or SK_PASS 1). */
+  | (E & { k: 'intrinsic'; name: string; args: TExpr[]; map?: MapDef; fmt?: string; log?: LogCallInfo; max?: bigint })
   | (E & { k: 'atomic'; op: AtomicOp; place: TExpr; args: TExpr[] })
   | (E & { k: 'bswap'; a: TExpr; bits: 16 | 32 | 64 })
   | (E & { k: 'neg'; a: TExpr })

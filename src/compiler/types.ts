@@ -10,7 +10,7 @@ export type IntName = 'u8' | 'u16' | 'u32' | 'u64' | 'i8' | 'i16' | 'i32' | 'i64
 export type CtxName =
   | 'XdpContext' | 'SkBuffContext' | 'TcContext' | 'SocketFilterContext' | 'CgroupSkbContext'
   | 'KprobeContext' | 'KretprobeContext' | 'TracepointContext' | 'RawTracepointContext' | 'PerfEventContext'
-  | 'TracingContext' | 'FexitContext' | 'SysctlContext' | 'SockoptContext' | 'SockOpsContext';
+  | 'TracingContext' | 'FexitContext' | 'SysctlContext' | 'SockoptContext' | 'SockOpsContext' | 'SkMsgContext';
 
 export interface IntTy {
   k: 'int';
@@ -40,7 +40,9 @@ export interface StructDef {
   pos: number;
 }
 
-export type MapKind = 'array' | 'percpu_array' | 'hash' | 'percpu_hash' | 'lru_hash' | 'lpm_trie' | 'ringbuf' | 'prog_array' | 'devmap' | 'cpumap';
+export type MapKind =
+  | 'array' | 'percpu_array' | 'hash' | 'percpu_hash' | 'lru_hash' | 'lpm_trie' | 'ringbuf' | 'prog_array' | 'devmap' | 'cpumap'
+  | 'sockhash' | 'sockmap';
 
 export interface MapDef {
   name: string;

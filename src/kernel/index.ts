@@ -12,3 +12,4 @@ export * from './helpers.js';
 export * from './maps.js';
 export * from './headers.js';
 export * from './log.js';
+export * from './sk-msg.js';

@@ -5,18 +5,19 @@
  * and the context type, so editors check `ctx` and the return value. The other program types
  * have functions of the same shape: `tc`, `socketFilter`, `cgroupSkb` (skb.ts), `kprobe("fn", …)`,
  * `tracepoint("cat/name", …)` and the rest of the tracing family (tracing.ts), `cgroupSysctl`,
- * `cgroupSockopt`, `sockOps` (cgroup.ts).
+ * `cgroupSockopt`, `sockOps` (cgroup.ts), `skMsg` (sk-msg.ts).
  */
 import type { u32, i32 } from './types.js';
 import type { SkBuffContext, TcContext, SocketFilterContext, CgroupSkbContext } from './skb.js';
 import type { KprobeContext, KretprobeContext, TracepointContext, RawTracepointContext, PerfEventContext, TracingContext, FexitContext } from './tracing.js';
 import type { SysctlContext, SockoptContext, SockOpsContext } from './cgroup.js';
+import type { SkMsgContext } from './sk-msg.js';
 
 /** Any program's context (what log calls and tail_call take). */
 export type ProgramContext =
   | XdpContext | SkBuffContext | TcContext | SocketFilterContext | CgroupSkbContext
   | KprobeContext | KretprobeContext | TracepointContext<any> | RawTracepointContext | PerfEventContext
-  | TracingContext | FexitContext | SysctlContext | SockoptContext | SockOpsContext;
+  | TracingContext | FexitContext | SysctlContext | SockoptContext | SockOpsContext | SkMsgContext;
 
 /** Contexts with a packet the kernel routes (fib_lookup). */
 export type PacketContext = XdpContext | TcContext;

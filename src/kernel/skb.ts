@@ -30,6 +30,7 @@ export type TcAction = (typeof TcAction)[keyof typeof TcAction];
 
 /** What sk_msg/sk_skb verdicts and some cgroup hooks return: SK_DROP, SK_PASS. */
 export const SkAction = { DROP: 0, PASS: 1 } as const;
+export type SkAction = (typeof SkAction)[keyof typeof SkAction];
 
 /** The fields every sk_buff program reads (and a function taking any of the three contexts accepts). */
 export interface SkBuffContext {

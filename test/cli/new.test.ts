@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { runNew, type NewTerminal } from '../../src/cli/commands/new.js';
-import { PROGRAM_TYPES, compilerProgramKinds, missingFor, supportedTypes, templatesDir } from '../../src/cli/new-types.js';
+import { PROGRAM_TYPES, compilerProgramKinds, missingFor, resolveProgramType, supportedTypes, templatesDir } from '../../src/cli/new-types.js';
 import { fill, programName } from '../../src/cli/new-project.js';
 import { select } from '../../src/cli/new-prompt.js';
 import { compileFile } from '../../src/compiler/compile.js';
@@ -49,36 +49,31 @@ function fakeTerminal(): NewTerminal & { screen: () => string; press: (...keys: 
 const KEY = { up: '\x1b[A', down: '\x1b[B', enter: '\r', ctrlC: '\x03', esc: '\x1b' } as const;
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
 
-test('the type list is aya-template\'s, xdp last; the compiler supports xdp and the refusals name what is missing', () => {
+test('the type list is aya-template\'s, xdp last; every type is supported, and a missing part is named in the refusal', () => {
   assert.deepEqual(PROGRAM_TYPES.map((t) => t.name), [
     'cgroup_skb', 'cgroup_sockopt', 'cgroup_sysctl', 'classifier', 'fentry', 'fexit', 'kprobe', 'kretprobe', 'lsm',
     'perf_event', 'raw_tracepoint', 'sk_msg', 'sock_ops', 'socket_filter', 'tp_btf', 'tracepoint', 'uprobe', 'uretprobe', 'xdp',
   ]);
-  assert.ok(compilerProgramKinds().has('xdp'));
-  // every type but sk_msg (no skMsg declaration and sockmap maps in the compiler yet)
-  assert.deepEqual(supportedTypes(), PROGRAM_TYPES.map((t) => t.name).filter((t) => t !== 'sk_msg'));
-  // Each refused type names exactly what is missing: the compiler's declaration (when its builtin
-  // table lacks it: read at run time, so this follows the compiler), attach support, the template.
+  // all 19: a declaration the compiler knows (its builtin table, read at run time), attach support, a template
   const kinds = compilerProgramKinds();
-  for (const t of PROGRAM_TYPES.filter((x) => !supportedTypes().includes(x.name))) {
-    const parts = missingFor(t);
-    assert.ok(parts.length > 0, `${t.name} is refused`);
-    const compiler = parts.filter((x) => /^the compiler has no /.test(x));
-    const template = parts.filter((x) => /^there is no project template /.test(x));
-    const attach = parts.filter((x) => /^tsbpf cannot attach it yet \(/.test(x));
-    assert.equal(compiler.length + template.length + attach.length, parts.length, parts.join('; '));
-    assert.equal(compiler.length, kinds.has(t.name) ? 0 : 1, `${t.name}: compiler part`);
-    assert.equal(template.length, existsSync(join(templatesDir(), t.name)) ? 0 : 1, `${t.name}: template part`);
-  }
-  const skMsg = missingFor(PROGRAM_TYPES.find((t) => t.name === 'sk_msg')!);
-  if (!kinds.has('sk_msg')) assert.match(skMsg[0]!, /the compiler has no skMsg\(…\) program declaration in tsbpf\/kernel \(section 'sk_msg', context struct sk_msg_md\)/);
-  assert.match(skMsg.at(-1)!, /no project template \(templates\/sk_msg\)/);
-  // With a template present, only the other parts are named.
+  for (const t of PROGRAM_TYPES) assert.ok(kinds.has(t.name), `the compiler declares ${t.declaration} (${t.name})`);
+  assert.deepEqual(supportedTypes(), PROGRAM_TYPES.map((t) => t.name));
+  for (const t of PROGRAM_TYPES) assert.deepEqual(missingFor(t), [], t.name);
+  // The refusal path, with a templates folder that lacks types: exactly the template part is named,
+  // and the hint lists what can be generated from that folder.
   const fakeTemplates = tmp();
   try {
     mkdirSync(join(fakeTemplates, 'sk_msg'));
-    const tp = missingFor(PROGRAM_TYPES.find((t) => t.name === 'sk_msg')!, `${fakeTemplates}/`);
-    assert.ok(tp.length >= 1 && tp.every((x) => !/project template/.test(x)), tp.join('; '));
+    const dir = `${fakeTemplates}/`;
+    assert.deepEqual(supportedTypes(dir), ['sk_msg']);
+    assert.deepEqual(missingFor(PROGRAM_TYPES.find((t) => t.name === 'sk_msg')!, dir), []);
+    for (const t of PROGRAM_TYPES.filter((x) => x.name !== 'sk_msg')) {
+      assert.deepEqual(missingFor(t, dir), [`there is no project template (templates/${t.name})`], t.name);
+    }
+    assert.throws(() => resolveProgramType('xdp', dir), (e: unknown) => e instanceof TsbpfError
+      && e.message === "program type 'xdp' is not supported yet: there is no project template (templates/xdp)"
+      && e.hint === 'supported today: sk_msg (e.g. --type sk_msg)');
+    assert.equal(resolveProgramType('sk_msg', dir).section, 'sk_msg');
   } finally {
     rmSync(fakeTemplates, { recursive: true, force: true });
   }
@@ -94,13 +89,12 @@ test('names, interfaces and destinations are checked before anything is written'
       [['9lives'], /invalid project name '9lives'/],
       [['new'], /project name 'new' is a TypeScript keyword/],
       [['ok', '--iface', 'a b'], /invalid interface name 'a b'/],
-      [['ok', '--type', 'nope'], /unknown program type 'nope'/],
-      [['ok', '--type', 'sk_msg', '--dir', join(dir, 'k')], /program type 'sk_msg' is not supported yet: .*no project template \(templates\/sk_msg\)/],
+      [['ok', '--type', 'nope', '--dir', join(dir, 'k')], /unknown program type 'nope'/],
     ];
     for (const [args, re] of cases) {
       await assert.rejects(runNew(args, io(), undefined), (e: unknown) => e instanceof Error && re.test(e.message), args.join(' '));
     }
-    assert.equal(existsSync(join(dir, 'k')), false, 'a refused type creates nothing');
+    assert.equal(existsSync(join(dir, 'k')), false, 'an unknown type creates nothing');
     writeFileSync(join(dir, 'file'), 'x');
     await assert.rejects(runNew(['ok', '--dir', dir], io(), undefined), /already exists and is not empty/);
     await assert.rejects(runNew(['ok', '--dir', join(dir, 'file')], io(), undefined), /exists and is not a directory/);
@@ -206,7 +200,7 @@ test('the default dependency is tsbpf packed into vendor/: built code, bin, kern
   }
 });
 
-test('on a terminal: the prompt lists every type, refuses the unsupported ones in place, Enter on xdp creates it', async () => {
+test('on a terminal: the prompt lists every type (none refused), a letter jumps to sk_msg, Enter creates it', async () => {
   const dir = tmp();
   try {
     const term = fakeTerminal();
@@ -216,18 +210,17 @@ test('on a terminal: the prompt lists every type, refuses the unsupported ones i
     const first = term.screen();
     assert.match(first, /\? Which type of eBPF program\? ›\n/);
     assert.match(first, /❯ xdp/);
-    for (const t of PROGRAM_TYPES) assert.match(first, new RegExp(`^[ ❯] ${t.name}\\b`, 'm'));
-    assert.match(first, /^ {2}sk_msg +not supported yet$/m);
-    term.press('s', KEY.enter); // sk_msg: refused, the prompt stays
+    for (const t of PROGRAM_TYPES) assert.match(first, new RegExp(`^[ ❯] ${t.name}$`, 'm'), `${t.name} is listed without a note`);
+    assert.doesNotMatch(first, /not supported yet/);
+    term.press('s'); // from xdp, the next type starting with s
     await tick();
     assert.match(term.screen(), /❯ sk_msg/);
-    assert.match(term.screen(), /✖ sk_msg is not supported yet: /);
-    assert.equal(existsSync(join(dir, 'p')), false);
-    term.press('x', KEY.enter); // back to xdp
+    term.press(KEY.enter);
     assert.equal(await done, 0);
-    assert.match(term.screen(), /✔ Which type of eBPF program\? · xdp\n/);
-    assert.match(out.stdout, /^Created prompted \(xdp program 'prompted'\)/);
-    assert.ok(existsSync(join(dir, 'p', 'src', 'prompted.bpf.ts')));
+    assert.doesNotMatch(term.screen(), /✖/, 'nothing was refused');
+    assert.match(term.screen(), /✔ Which type of eBPF program\? · sk_msg\n/);
+    assert.match(out.stdout, /^Created prompted \(sk_msg program 'prompted'\)/);
+    assert.match(readFileSync(join(dir, 'p', 'src', 'prompted.bpf.ts'), 'utf8'), /export const prompted = skMsg\(\(ctx\) => \{/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

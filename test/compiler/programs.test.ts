@@ -20,8 +20,9 @@ import { buildSource, TEST_DIR, withTempFile } from './helpers.js';
 const SRC = `
 import {
   xdp, tc, socketFilter, cgroupSkb, kprobe, kretprobe, uprobe, uretprobe, tracepoint, rawTracepoint, perfEvent,
-  fentry, fexit, tpBtf, lsm, cgroupSysctl, cgroupSockopt, sockOps, XdpAction, TcAction,
+  fentry, fexit, tpBtf, lsm, cgroupSysctl, cgroupSockopt, sockOps, skMsg, SockHash, XdpAction, TcAction, type u32,
 } from "tsbpf/kernel";
+export const socks = new SockHash<u32>({ maxEntries: 4 });
 export const p_xdp = xdp((ctx) => XdpAction.PASS);
 export const p_frags = xdp({ frags: true }, (ctx) => XdpAction.PASS);
 export const p_tc = tc((skb) => TcAction.OK);
@@ -44,6 +45,7 @@ export const p_sysctl = cgroupSysctl((ctx) => 1);
 export const p_getsockopt = cgroupSockopt("getsockopt", (ctx) => 1);
 export const p_setsockopt = cgroupSockopt("setsockopt", (ctx) => 1);
 export const p_sockops = sockOps((ctx) => 1);
+export const p_sk_msg = skMsg((ctx) => 1);
 `;
 
 /** name → [section, program type, expected attach type or '', attach target or '', context struct]. */
@@ -70,6 +72,7 @@ const EXPECTED: Record<string, [string, string, string, string, string]> = {
   p_getsockopt: ['cgroup/getsockopt', 'cgroup_sockopt', 'BPF_CGROUP_GETSOCKOPT', '', 'bpf_sockopt'],
   p_setsockopt: ['cgroup/setsockopt', 'cgroup_sockopt', 'BPF_CGROUP_SETSOCKOPT', '', 'bpf_sockopt'],
   p_sockops: ['sockops', 'sock_ops', 'BPF_CGROUP_SOCK_OPS', '', 'bpf_sock_ops'],
+  p_sk_msg: ['sk_msg', 'sk_msg', 'BPF_SK_MSG_VERDICT', '', 'sk_msg_md'],
 };
 
 test('every program kind compiles to its libbpf section, read back as the right type, attach type and target', () => {
@@ -110,7 +113,7 @@ test("each program's BTF prototype takes a pointer to its kernel context struct"
 
 test('llvm-objdump reads every program-kind fixture without warnings', (t) => {
   if (spawnSync('llvm-objdump', ['--version']).status !== 0) return t.skip('llvm-objdump is not installed');
-  for (const f of ['tc', 'skb', 'probes', 'tracepoints', 'tracing', 'cgroup']) {
+  for (const f of ['tc', 'skb', 'probes', 'tracepoints', 'tracing', 'cgroup', 'skmsg']) {
     const r = buildSource(readFileSync(join(TEST_DIR, 'fixtures', 'codegen', `${f}.bpf.ts`), 'utf8'), `${f}.bpf.ts`);
     withTempFile(r.object, (path) => {
       const out = spawnSync('llvm-objdump', ['-d', '-r', path], { encoding: 'utf8' });

@@ -1,0 +1,1 @@
+../../test/compiler/c/sk_msg_filter.bpf.c
