@@ -10,8 +10,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { spawnSync } from 'node:child_process';
 import { release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { HeaderParseError, SUPPLEMENT_PATH, mergeSupplement, sinceMarks } from '../../scripts/gen-abi.js';
-import { GenAttrError, computeLayouts, mergeLayouts, supplementLayouts, type GenLayout } from '../../scripts/gen-attr.js';
+import { GenAttrError, HeaderParseError } from '../../scripts/uapi/errors.js';
+import { SUPPLEMENT_PATH } from '../../scripts/uapi/files.js';
+import type { GenLayout } from '../../scripts/uapi/layout.js';
+import { mergeSupplement } from '../../scripts/uapi/merge-constants.js';
+import { mergeLayouts } from '../../scripts/uapi/merge-layouts.js';
+import { computeLayouts, supplementLayouts } from '../../scripts/uapi/read-layouts.js';
+import { sinceMarks } from '../../scripts/uapi/since.js';
 import { attr, structs } from '../../src/abi/attr.gen.js';
 import * as consts from '../../src/abi/consts.gen.js';
 import * as enums from '../../src/abi/enums.gen.js';
