@@ -98,7 +98,9 @@ export function linkStatus(): LinkStatus[] {
     try {
       fd = getFdById('link', id);
     } catch (e) {
-      if (e instanceof SysError && e.errno === E.ENOENT) continue; // released meanwhile
+      // ENOENT: released meanwhile. EAGAIN: not settled yet — another process has created the link
+      // but is still attaching it (the kernel lists the id and refuses to open it until then).
+      if (e instanceof SysError && (e.errno === E.ENOENT || e.errno === E.EAGAIN)) continue;
       throw e;
     }
     try {

@@ -2,18 +2,19 @@
  * Tracing attachments on the real kernel, each driven by a syscall this test process makes:
  * tracepoint, raw tracepoint and tp_btf on getppid (`process.ppid` calls getppid(2) every
  * time), fentry/fexit and lsm on opening a unique path. Each counts only this process, fires
- * while attached and no more after detach; attachments come from the section through
- * attachProgram (plan.ts) or from the explicit functions.
+ * while attached and no more once the kernel has released the link; attachments come from the
+ * section through attachProgram (plan.ts) or from the explicit functions.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openSync } from 'node:fs';
 import { need } from '../helpers/env.js';
 import { attachProgram } from '../../src/attach/auto.js';
-import { AttachError } from '../../src/attach/common.js';
+import { AttachError, LinkAttachment, type Attachment } from '../../src/attach/common.js';
 import { attachRawTracepoint, attachTracepoint } from '../../src/attach/tracepoint.js';
 import { linkStatus } from '../../src/attach/status.js';
-import { SysError, lockdownMode } from '../../src/sys/errors.js';
+import { E, SysError, lockdownMode } from '../../src/sys/errors.js';
+import { getFdById, linkInfo } from '../../src/sys/bpf.js';
 import type { LoadedObject } from '../../src/loader/index.js';
 import { loadType, num } from './helpers.js';
 
@@ -49,6 +50,31 @@ function openMissing(path: string): void {
 
 const ME = { target_tgid: process.pid };
 
+/**
+ * Detaches, then waits until the kernel has released the link (its id is gone). Tracepoint,
+ * raw tracepoint and tp_btf links have no BPF_LINK_DETACH (ENOTSUPP): closing our fd detaches
+ * only when it is the last reference, and any process listing the system's links (`tsbpf
+ * status`, the link scan of every XDP attach, bpftool) holds one for a moment — the program then
+ * runs until that process closes it. A leaked fd of ours fails here after 10 s.
+ */
+async function detachReleased(...atts: Attachment[]): Promise<void> {
+  const ids = atts.flatMap((a) => (a instanceof LinkAttachment && a.link && a.isAttached ? [linkInfo(a.link).id] : []));
+  for (const a of atts) a.detach();
+  const deadline = Date.now() + 10_000;
+  for (const id of ids) {
+    for (;;) {
+      try {
+        getFdById('link', id).close(); // if ours is the last reference now, this close releases it
+      } catch (e) {
+        if (e instanceof SysError && e.errno === E.ENOENT) break;
+        throw e;
+      }
+      if (Date.now() > deadline) assert.fail(`link ${id} still exists 10 s after detach`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
 test('tracepoint syscalls/sys_enter_getppid: fires for our calls, not after detach; the link is listed', { timeout: 60_000 }, async (t) => {
   if (!need(t, { kernel: true, tools: ['clang'] })) return;
   const obj = await loadType('tracepoint', ME);
@@ -65,7 +91,7 @@ test('tracepoint syscalls/sys_enter_getppid: fires for our calls, not after deta
       assert.equal(link.type, 'perf_event');
       assert.equal(link.progName, 'tp_getppid');
     } finally {
-      att.detach();
+      await detachReleased(att);
       att.detach(); // idempotent
     }
     getppids(5);
@@ -105,10 +131,10 @@ test('raw_tracepoint/sys_enter counts our getppid calls through a raw tracepoint
       assert.equal(link?.type, 'raw_tracepoint');
       assert.equal(link?.target, 'sys_enter');
     } finally {
-      att.detach();
+      await detachReleased(att);
     }
     getppids(3);
-    assert.equal(num(obj, 'hits'), 4);
+    assert.equal(num(obj, 'hits'), 4, 'no hits after detach');
   } finally {
     obj.close();
   }
@@ -128,10 +154,10 @@ test('tp_btf/sys_enter (attach BTF id at load) counts our getppid calls', { time
       assert.equal(link?.type, 'raw_tracepoint');
       assert.equal(link?.target, 'sys_enter');
     } finally {
-      att.detach();
+      await detachReleased(att);
     }
     getppids(2);
-    assert.equal(num(obj, 'hits'), 6);
+    assert.equal(num(obj, 'hits'), 6, 'no hits after detach');
   } finally {
     obj.close();
   }
@@ -151,8 +177,7 @@ test('fentry/fexit on do_sys_openat2 see the path we open and its result (-ENOEN
       assert.equal(num(obj, 'last_ret'), -2, 'fexit saw -ENOENT');
       assert.ok(num(obj, 'entries') >= 1 && num(obj, 'exits') >= 1);
     } finally {
-      entry.detach();
-      exit.detach();
+      await detachReleased(entry, exit);
     }
     const [e, x] = [num(obj, 'entries'), num(obj, 'exits')];
     openMissing(`${path}-after`);
@@ -176,7 +201,7 @@ test('lsm/file_open counts the files we open; under lockdown, a clear refusal', 
       openSync('/proc/self/stat', 'r'); // a file that exists: the hook runs on successful opens
       assert.ok(num(obj, 'opens') > before);
     } finally {
-      att.detach();
+      await detachReleased(att);
     }
     const after = num(obj, 'opens');
     openSync('/proc/self/stat', 'r');

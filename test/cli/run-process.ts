@@ -61,11 +61,17 @@ export class CliProcess {
   }
 }
 
-/** Runs the CLI to completion (for error cases). */
+/**
+ * Runs the CLI to completion. A run killed by the timeout or a signal (status null) says so at the
+ * end of its stderr, so the assertion on `status` shows why.
+ */
 export function runCli(prefix: string[], args: string[], timeoutMs = 60_000): { status: number | null; stdout: string; stderr: string } {
   const argv = [...prefix, process.execPath, BIN, ...args];
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: timeoutMs });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  let stderr = r.stderr ?? '';
+  if (r.error) stderr += `\n[runCli: ${(r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT' ? `killed after the ${timeoutMs} ms timeout` : r.error.message}]`;
+  else if (r.signal) stderr += `\n[runCli: killed by ${r.signal}]`;
+  return { status: r.status, stdout: r.stdout ?? '', stderr };
 }
 
 /** The XDP part of `ip link show dev IFACE` in namespace `ns` ('' when nothing is attached). */
