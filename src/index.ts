@@ -24,4 +24,4 @@ export { currentNetns, inNetns, type NetnsId } from './sys/netns.js';
 export { ensureTracefs, ensureBpffs } from './sys/mount.js';
 export { compile, compileFile, compileOrThrow, type CompileOptions, type CompileResult, type FunctionStats } from './compiler/compile.js';
 export { CompileError, formatDiagnostic, DIAG, type Diagnostic } from './compiler/diagnostics.js';
-export { LogReader, LogEntry, startLogger, toLogger, parseLogFilter, logLoadConstants, formatLine, formatJson, readLogMeta, LogFilterError, type LogRecord, type LogValue, type LogFilter, type LogMeta, type LogHost, type LogReaderOptions, type LogReaderStats, type ObjectLogger } from './log/index.js';
+export { LogReader, LogEntry, startLogger, toLogger, parseLogFilter, logLoadConstants, formatLine, formatJson, readLogMeta, LogFilterError, type LogRecord, type LogValue, type LogFilter, type LogMeta, type LogHost, type LogReaderOptions, type LogReaderStats, type ObjectLogger, type SubscribeOptions } from './log/index.js';

@@ -8,7 +8,7 @@
 import type { LogMeta, LogSite } from '../object/log-meta.js';
 import { logEnabled, type LogFilter } from './filter.js';
 import type { LogRecord } from './format.js';
-import { LogEntry } from './record.js';
+import { LogEntry, Stamp } from './record.js';
 import { compileSite, readWords, type CompiledSite } from './site.js';
 
 /** Site ids below this are looked up in an array, others in a map. */
@@ -50,7 +50,7 @@ export class LogDecoder {
     const site = this.compiled(id);
     if (!site) return notice(new Date(timeMs), `undecodable log record: site id ${id} is not in this object's log table (${len} bytes)`);
     if (len < site.size) return invalidLength(site, len, timeMs);
-    const e = new LogEntry(site, timeMs);
+    const e = new LogEntry(site, new Stamp(timeMs));
     readWords(site, e, view, bytes, off);
     return e;
   }

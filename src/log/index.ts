@@ -5,5 +5,5 @@ export { LogDecoder, lostNotice } from './decode.js';
 export { parseLogFilter, targetLevel, logEnabled, loadTimeLevels, unknownTargets, levelWord, LogFilterError, type LogFilter } from './filter.js';
 export { escapeControl, decodeValue, formatArg, formatTime, formatLine, formatJson, jsonValue, LEVEL_LABEL, type LogRecord, type LogValue } from './format.js';
 export { LogEntry } from './record.js';
-export { LogReader, startLogger, toLogger, type LogReaderOptions, type LogSource, type LogHost, type LogReaderStats, type ObjectLogger } from './reader.js';
+export { LogReader, startLogger, toLogger, type LogReaderOptions, type LogSource, type LogHost, type LogReaderStats, type ObjectLogger, type SubscribeOptions } from './reader.js';
 export { logLoadConstants, lostCounter } from './setup.js';

@@ -1,7 +1,8 @@
 /**
  * The record objects a LogReader hands out. Taking a record from the ring copies only its
  * argument words (see site.ts); `message`, `args` and `time` are made on first access and kept.
- * Level, target, file and line come from the call site, shared by all its records.
+ * Level, target, file and line come from the call site, shared by all its records. A reader
+ * whose subscriber asked for `reuse` resets pooled entries in place instead of making new ones.
  */
 import type { LogLevelName } from '../object/log-meta.js';
 import { messageOf, valuesOf, type CompiledSite, type LogValue, type Words } from './site.js';
@@ -10,10 +11,17 @@ import { jsonValue } from './text.js';
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
+/**
+ * When a ring read happened, shared by the records it took: a time in milliseconds is a double,
+ * which V8 would box once per record if each record held it.
+ */
+export class Stamp {
+  constructor(readonly ms: number) {}
+}
+
 export class LogEntry implements LogRecord, Words {
-  /** Milliseconds since the epoch: when the reader took the record from the ring. */
-  declare readonly timeMs: number;
-  private declare readonly s: CompiledSite;
+  private declare s: CompiledSite;
+  private declare t: Stamp;
   // The argument words (site.ts), inline: taking a record allocates this object only.
   /** @internal */ declare w0: number;
   /** @internal */ declare w1: number;
@@ -28,18 +36,66 @@ export class LogEntry implements LogRecord, Words {
   private declare vals: LogValue[] | undefined;
   private declare date: Date | undefined;
 
-  /** A record of `site` taken at `timeMs`; its words are filled in by readWords. */
-  constructor(site: CompiledSite, timeMs: number) {
+  /**
+   * A record of `site` taken at `stamp`. Given `h` (a ring's data area as int32) and `i` (the
+   * record's word index there), an `aligned` site's words are read here (one call per record
+   * instead of two: it matters before V8 has optimised the reader); else readWords fills them.
+   */
+  constructor(site: CompiledSite, stamp: Stamp, h?: Int32Array, i = 0) {
     // Plain assignments in a fixed order (not field initializers): one hidden class, all in-object.
     this.s = site;
-    this.timeMs = timeMs;
-    this.w0 = this.w1 = this.w2 = this.w3 = this.w4 = this.w5 = this.w6 = this.w7 = 0;
+    this.t = stamp;
+    if (h === undefined) {
+      this.w0 = this.w1 = this.w2 = this.w3 = this.w4 = this.w5 = this.w6 = this.w7 = 0;
+    } else {
+      const x = site.wordIdx;
+      const n = x.length;
+      this.w0 = n > 0 ? h[i + x[0]!]! : 0;
+      this.w1 = n > 1 ? h[i + x[1]!]! : 0;
+      this.w2 = n > 2 ? h[i + x[2]!]! : 0;
+      this.w3 = n > 3 ? h[i + x[3]!]! : 0;
+      this.w4 = n > 4 ? h[i + x[4]!]! : 0;
+      this.w5 = n > 5 ? h[i + x[5]!]! : 0;
+      this.w6 = n > 6 ? h[i + x[6]!]! : 0;
+      this.w7 = n > 7 ? h[i + x[7]!]! : 0;
+    }
     this.wx = undefined;
     this.msg = undefined;
     this.vals = undefined;
     this.date = undefined;
   }
 
+  /**
+   * @internal Makes this object a new record, as the constructor would (a reader's reused
+   * records, see LogReader's `reuse`). The constructor keeps its own copy of these assignments:
+   * V8 sizes the object from the assignments in the constructor's body.
+   */
+  reset(site: CompiledSite, stamp: Stamp, h?: Int32Array, i = 0): this {
+    this.s = site;
+    this.t = stamp;
+    if (h === undefined) {
+      this.w0 = this.w1 = this.w2 = this.w3 = this.w4 = this.w5 = this.w6 = this.w7 = 0;
+    } else {
+      const x = site.wordIdx;
+      const n = x.length;
+      this.w0 = n > 0 ? h[i + x[0]!]! : 0;
+      this.w1 = n > 1 ? h[i + x[1]!]! : 0;
+      this.w2 = n > 2 ? h[i + x[2]!]! : 0;
+      this.w3 = n > 3 ? h[i + x[3]!]! : 0;
+      this.w4 = n > 4 ? h[i + x[4]!]! : 0;
+      this.w5 = n > 5 ? h[i + x[5]!]! : 0;
+      this.w6 = n > 6 ? h[i + x[6]!]! : 0;
+      this.w7 = n > 7 ? h[i + x[7]!]! : 0;
+    }
+    this.wx = undefined;
+    this.msg = undefined;
+    this.vals = undefined;
+    this.date = undefined;
+    return this;
+  }
+
+  /** Milliseconds since the epoch: when the reader took the record from the ring. */
+  get timeMs(): number { return this.t.ms; }
   get level(): LogLevelName { return this.s.level; }
   get target(): string { return this.s.targetName; }
   get file(): string { return this.s.file; }
@@ -58,7 +114,7 @@ export class LogEntry implements LogRecord, Words {
   }
 
   get time(): Date {
-    return (this.date ??= new Date(this.timeMs));
+    return (this.date ??= new Date(this.t.ms));
   }
 
   /** @internal The formatJson line, `iso` being the time (the site has the fixed parts as JSON already). */

@@ -1,7 +1,8 @@
 /**
  * Call sites compiled once from the `.tsbpf.log` table, so that taking a record costs a few loads.
  *
- * A record is read in two steps. `readWords` copies the argument bytes out of the ring at the
+ * A record is read in two steps. `readWords` (or, for an `aligned` site, the LogEntry
+ * constructor with Int32Array loads) copies the argument bytes out of the ring at the
  * site's fixed offsets as int32 numbers into the record object's own slots (`w0`…`w7`: small
  * integers to V8, so taking a record allocates that one object; byte arrays, text and words past
  * the eighth go to `wx`), which is all a reader must do before the ring space is released. Text
@@ -81,6 +82,13 @@ export interface CompiledSite {
   readonly sizes: readonly number[];
   /** Whether records need `wx` (more than eight words, or byte arrays). */
   readonly extra: boolean;
+  /**
+   * Every word is an int32 at a 4-aligned offset (u32, i32, u64, i64 arguments: most sites) and the
+   * host is little-endian like the records: the LogEntry constructor copies them with Int32Array
+   * loads at these word indexes (offset / 4) instead of readWords' DataView reads.
+   */
+  readonly aligned: boolean;
+  readonly wordIdx: readonly number[];
   /** Literal pieces with control characters escaped once, up front. */
   readonly text: readonly string[];
   readonly args: readonly ArgCode[];
@@ -96,6 +104,7 @@ export interface CompiledSite {
   enabled: boolean;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const TWO32 = 4294967296;
 /** Below 2^21 in the high word a 64-bit value is exact as a double (≤ 2^53): number → text without BigInt. */
 const SAFE_HI = 0x200000;
@@ -206,7 +215,9 @@ export function compileSite(s: LogSite, targetName: string): CompiledSite {
   const text = s.text.map((t) => escapeControl(t));
   return {
     site: s, id: s.id, level: s.level, levelNo: levelNumber(s.level), targetName, file: s.file, line: s.line, size: s.size,
-    ...plan, extra: plan.codes.length > 8 || plan.codes.includes(R_COPY), text, args, message: messageFn(text, args),
+    ...plan, extra: plan.codes.length > 8 || plan.codes.includes(R_COPY), text, args,
+    aligned: LITTLE_ENDIAN && plan.codes.length <= 8 && plan.codes.every((c, i) => c === R_I32 && plan.offs[i]! % 4 === 0),
+    wordIdx: plan.offs.map((o) => o >> 2), message: messageFn(text, args),
     json: s.args.map((a, i) => jsonArg(a, firsts[i]!)),
     // Only `str` texts can hold `"` or `\` (their escapes): every other argument text is JSON-safe as is.
     jsonMessage: messageFn(text.map(jsonInner), args.map((a, i) => (s.args[i]!.kind === 'str' ? { ...a, text: (w: Words) => jsonInner(a.text(w)) } : a))),

@@ -264,7 +264,8 @@ export async function runMain(args: string[], io: CliIO): Promise<number> {
           let text = '';
           for (const r of batch) text += `${format(r)}\n`;
           io.out(text);
-        }, (e) => io.err(`tsbpf run: error: reading log records: ${e.message}\n`));
+          // formatted synchronously, never kept: pooled records spare the collector (src/log/reader.ts)
+        }, (e) => io.err(`tsbpf run: error: reading log records: ${e.message}\n`), { reuse: true });
       }
       const status = a.json ? io.err : io.out; // --json keeps stdout one JSON object per line
       try {
