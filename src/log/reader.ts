@@ -199,24 +199,28 @@ export class LogReader implements AsyncIterable<LogRecord> {
     this.stamp = new Stamp(this.clock()); // one clock read per batch: its records were all taken from the ring now
     this.poolN = 0;
     let n: number;
+    // `draining` stays set while batches are handed out too: a close() from a batch callback is
+    // deferred, so pooled records it holds are not refilled under it
     this.draining = true;
     try {
-      n = this.rb.consumeRaw(this.take, BATCH);
+      try {
+        n = this.rb.consumeRaw(this.take, BATCH);
+      } finally {
+        this.flush?.();
+      }
+      if (n < BATCH && !this.closeWanted) {
+        this.checkLost();
+        this.flush?.();
+      }
     } finally {
       this.draining = false;
-      this.flush?.();
     }
     if (this.closeWanted) {
       this.closeWanted = false;
       this.close();
       return true;
     }
-    if (n < BATCH) {
-      this.checkLost();
-      this.flush?.();
-      return true;
-    }
-    return false;
+    return n < BATCH;
   }
 
   /** Everything available now (subscribers). */
@@ -349,13 +353,22 @@ export class LogReader implements AsyncIterable<LogRecord> {
       return;
     }
     try {
-      while (!this.fill());
-      this.checkLost();
-      this.flush?.();
+      while (!this.closed && !this.fill());
+      if (this.closed) return; // a callback's close() during the last batches finished the job
+      this.draining = true;
+      try {
+        this.checkLost();
+        this.flush?.();
+      } finally {
+        this.draining = false;
+        this.closeWanted = false; // closing already
+      }
     } finally {
-      this.closed = true;
-      this.rb.close();
-      this.src.release?.();
+      if (!this.closed) {
+        this.closed = true;
+        this.rb.close();
+        this.src.release?.();
+      }
     }
   }
 }

@@ -177,3 +177,35 @@ test('reuse with sites read through DataView, loss reports, and the batch size',
     big.close();
   }
 });
+
+test('close() from inside a pooled batch callback waits until the callback returns', { timeout: 60_000 }, async (t) => {
+  if (!need(t, { kernel: true })) return;
+  const o = await loadObject(buildLogObject([{ name: 'hello_world', body: hello }]).bytes, { log: 'info' });
+  try {
+    o.program('hello_world').testRun(PACKET, { repeat: 600 });
+    const lengths: number[] = [];
+    let calls = 0;
+    let depth = 0;
+    const r = o.logs();
+    r.subscribeBatch((b) => {
+      calls++;
+      depth++;
+      assert.equal(depth, 1, 'the callback is never re-entered');
+      const n = b.length;
+      const first = b[0]!;
+      const msg = first.message;
+      r.close(); // deferred: the records and the array stay as they are until we return
+      assert.equal(b.length, n, 'the batch array is not refilled under the callback');
+      assert.equal(b[0], first);
+      assert.equal(first.message, msg);
+      lengths.push(n);
+      depth--;
+    }, undefined, { reuse: true });
+    await new Promise((res) => setTimeout(res, 200));
+    assert.ok(r.isClosed);
+    assert.ok(calls >= 1);
+    assert.equal(lengths[0], 256);
+  } finally {
+    o.close();
+  }
+});
