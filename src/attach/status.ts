@@ -6,10 +6,9 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { attachTypeName, progTypeName } from '../abi/index.js';
+import { progTypeName } from '../abi/index.js';
 import { E, SysError, allIds, getFdById, progInfo } from '../sys/bpf.js';
 import { linkDetails, type LinkDetails } from '../sys/bpf-attach.js';
-import { tcxLinkInfo } from '../sys/bpf-tcx.js';
 import { listLinks } from '../sys/rtnetlink.js';
 import { TC_PARENT, hasClsact, listFilters } from '../sys/rtnetlink-tc.js';
 import { cgroup2Mounts } from './cgroup.js';
@@ -105,13 +104,6 @@ export function linkStatus(): LinkStatus[] {
     }
     try {
       const d = linkDetails(fd);
-      if (d.type === 'tcx') {
-        // bpf_link_info.tcx (6.6) is newer than the decoder in sys/bpf-attach.ts.
-        const t = tcxLinkInfo(fd);
-        d.ifindex = t.ifindex;
-        d.attachType = attachTypeName(t.attachType) ?? String(t.attachType);
-        d.target = `ifindex ${t.ifindex}`;
-      }
       const p = progNameOf(d.progId);
       out.push({ ...d, progName: p.name, progType: p.type });
     } catch (e) {

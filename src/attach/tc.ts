@@ -129,7 +129,12 @@ export function tcAutoAttach(tcx: () => TcxAttachment, netlink: (() => TcAttachm
     if (!(e instanceof TcxUnsupportedError) || !netlink) throw e;
     const a = netlink();
     const why = e.message.replace(/^.*?: this kernel has no tcx/, 'this kernel has no tcx');
-    notice(`${why}; attached as a clsact filter via netlink instead: ${a.description} (left attached if this process is killed)`);
+    try {
+      notice(`${why}; attached as a clsact filter via netlink instead: ${a.description} (left attached if this process is killed)`);
+    } catch (err) {
+      a.detach(); // the caller never gets the attachment: nothing may own the filter then
+      throw err;
+    }
     return a;
   }
 }

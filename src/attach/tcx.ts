@@ -14,7 +14,6 @@ import { TCX_ATTACH_TYPE, mprogQuery, type MprogQueryResult } from '../sys/bpf-t
 import { AttachError, type Attachment, type ProgramRef } from './common.js';
 import type { TcDirection } from '../sys/rtnetlink-tc.js';
 
-const ESTALE = 116; // not in libuv's errno table
 
 /** A program or link already on the hook, by id or by an fd of ours. */
 export type TcxRelative = { progId: number } | { linkId: number } | { prog: FdLike } | { link: FdLike };
@@ -24,7 +23,7 @@ export type TcxOrder = 'first' | 'last' | { before: TcxRelative } | { after: Tcx
 
 export interface TcxAttachOptions {
   order?: TcxOrder;
-  /** Attach only if the hook's revision (see `tcxPrograms`) is still this one; otherwise ESTALE. */
+  /** Attach only if the hook's revision (see `tcxQuery`) is still this one; otherwise ESTALE. */
   expectedRevision?: bigint | number;
 }
 
@@ -114,7 +113,7 @@ export function tcxQuery(ifindex: number, direction: TcDirection): MprogQueryRes
 function failure(e: unknown, prog: ProgramRef, ifindex: number, ifname: string, direction: TcDirection, opts: TcxAttachOptions): unknown {
   if (!(e instanceof SysError)) return e;
   const what = `cannot attach tc program '${prog.name}' to ${ifname} ${direction} via tcx`;
-  const why = `${e.op} failed: ${e.errno === ESTALE ? 'ESTALE (stale revision)' : `${errnoName(e.errno)} (${errnoMessage(e.errno)})`}`;
+  const why = `${e.op} failed: ${errnoName(e.errno)} (${errnoMessage(e.errno)})`;
   const hook = (): MprogQueryResult | undefined => {
     try {
       return tcxQuery(ifindex, direction);
@@ -151,9 +150,9 @@ function failure(e: unknown, prog: ProgramRef, ifindex: number, ifname: string, 
       const held = there ? (there.linkId !== undefined ? `tcx link id ${there.linkId}` : 'BPF_PROG_ATTACH, no link') : 'tcx';
       return new AttachError(`${what}: program id ${id ?? '?'} is already attached there (${held})`, 'a program runs once per hook: detach it first, or load another copy', e.errno);
     }
-    case ESTALE: {
+    case E.ESTALE: {
       const now = hook()?.revision;
-      return new AttachError(`${what}: the hook changed: its revision is ${now ?? '?'}, not the expected ${opts.expectedRevision}`, 'query the hook again (tcxPrograms) and retry', e.errno);
+      return new AttachError(`${what}: the hook changed: its revision is ${now ?? '?'}, not the expected ${opts.expectedRevision}`, 'query the hook again (tcxQuery, or `tsbpf status`) and retry', e.errno);
     }
     case E.ENOENT: {
       const o = opts.order;

@@ -77,6 +77,11 @@ export function linkDetails(fd: FdLike): LinkDetails {
       d.ifindex = i.u32('xdp.ifindex');
       d.target = `ifindex ${d.ifindex}`;
       break;
+    case bpf_link_type.BPF_LINK_TYPE_TCX:
+      d.ifindex = i.u32('tcx.ifindex'); // 0 once the interface is gone
+      d.attachType = attachTypeNames.get(i.u32('tcx.attach_type'));
+      d.target = `ifindex ${d.ifindex}`;
+      break;
     case bpf_link_type.BPF_LINK_TYPE_NETNS:
       d.attachType = attachTypeNames.get(i.u32('netns.attach_type'));
       d.target = `netns inode ${i.u32('netns.netns_ino')}`;

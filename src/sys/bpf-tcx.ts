@@ -6,11 +6,9 @@
  * closes. BPF_PROG_QUERY by ifindex lists a hook's programs in run order with their link ids and
  * the hook's revision, which every change bumps.
  */
-import { attr as A, structs as S } from '../abi/attr.gen.js';
+import { attr as A } from '../abi/attr.gen.js';
 import { bpf_attach_type } from '../abi/index.js';
 import { attrFor, bpfError, bpfRaw } from './bpf-attr.js';
-import type { FdLike } from './bpf-fd.js';
-import { objGetInfo } from './bpf-obj.js';
 import { E } from './errors.js';
 import { addressOf, pinnedBytes } from './libc.js';
 
@@ -62,10 +60,4 @@ export function mprogQuery(o: { ifindex: number; attachType: number }): MprogQue
     }
     return { revision: a.get64('revision'), progs };
   }
-}
-
-/** The interface and hook of a tcx link (bpf_link_info; ifindex 0 once the interface is gone). */
-export function tcxLinkInfo(link: FdLike): { ifindex: number; attachType: number } {
-  const i = objGetInfo(link, S.bpf_link_info);
-  return { ifindex: i.u32('tcx.ifindex'), attachType: i.u32('tcx.attach_type') };
 }

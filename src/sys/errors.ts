@@ -11,7 +11,7 @@ import { TsbpfError } from '../errors.js';
 export const E = {
   EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, E2BIG: 7, EBADF: 9, EAGAIN: 11, ENOMEM: 12,
   EACCES: 13, EFAULT: 14, EBUSY: 16, EEXIST: 17, ENODEV: 19, EINVAL: 22, ENFILE: 23, EMFILE: 24,
-  ENOSPC: 28, ERANGE: 34, ENOSYS: 38, EOPNOTSUPP: 95, ENOTSUPP: 524,
+  ENOSPC: 28, ERANGE: 34, ENOSYS: 38, EOPNOTSUPP: 95, ESTALE: 116, ENOTSUPP: 524,
 } as const;
 
 let byNumber: Map<number, [string, string]> | undefined;
@@ -23,6 +23,8 @@ function errnoTable(): Map<number, [string, string]> {
     for (const [neg, entry] of getSystemErrorMap()) byNumber.set(-neg, entry as [string, string]);
     // Kernel-internal codes that still reach user space from bpf(2).
     byNumber.set(E.ENOTSUPP, ['ENOTSUPP', 'operation not supported by this kernel']);
+    // libuv lacks ESTALE; the kernel answers it for a tcx/mprog attach whose expected revision is stale
+    if (!byNumber.has(E.ESTALE)) byNumber.set(E.ESTALE, ['ESTALE', 'stale revision']);
   }
   return byNumber;
 }
