@@ -94,7 +94,8 @@ function tryColor(f: Func, unspillable: Set<VReg>): VReg[] | undefined {
   }
   // a class made only of constants is cheap to spill: it is computed again, not reloaded
   const cheap = new Uint8Array(n);
-  for (let v = FIRST_VREG; v < n; v++) cheap[v] = ndefs[v] === 1 && constDef[v] ? 1 : 0;
+  // (not the copies rematerialisation made: they are unspillable, so they can never give way)
+  for (let v = FIRST_VREG; v < n; v++) cheap[v] = ndefs[v] === 1 && constDef[v] && !unspillable.has(v) ? 1 : 0;
   // physical registers interfere with each other
   for (let a = 0; a < K; a++) for (let b2 = a + 1; b2 < K; b2++) edge(a, b2);
 

@@ -263,3 +263,32 @@ test('kprobe-openat and the BTF tracing fixtures load; they attach where the ker
     }
   }
 });
+
+test('register pressure: more values than registers across a call still compile (spills, not "too many values")', async (t) => {
+  // eleven arguments live across a map update, plus constants the optimiser hoisted: the copies
+  // that rematerialisation makes must never be taken for constants that can give way
+  const src = `import { rawTracepoint, HashMap, type u64 } from "tsbpf/kernel";
+const m = new HashMap<u64, u64>({ maxEntries: 16 });
+export const prog = rawTracepoint("sys_enter", (ctx) => {
+  const a0 = ctx.arg(0), a1 = ctx.arg(1), a2 = ctx.arg(2), a3 = ctx.arg(3), a4 = ctx.arg(4);
+  const a5 = ctx.arg(5), a6 = ctx.arg(6), a7 = ctx.arg(7), a8 = ctx.arg(8), a9 = ctx.arg(9);
+  const k = ctx.arg(10) ^ 0x123456789;
+  const x = k + a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9;
+  m.update(x, a0 * a1 * a2 * a3 * a4 * a5 * a6 * a7 * a8 * a9);
+});
+`;
+  const built = buildSource(src, 'pressure.bpf.ts');
+  if (!need(t, { kernel: true })) return;
+  const o = await loadObject(built.object, { name: 'pressure' });
+  try {
+    const args = new Uint8Array(96);
+    const dv = new DataView(args.buffer);
+    for (let i = 0; i < 11; i++) dv.setBigUint64(i * 8, BigInt(i + 2), true);
+    o.program('prog').testRun(new Uint8Array(0), { ctxIn: args });
+    const x = (12n ^ 0x123456789n) + [2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n, 10n, 11n].reduce((a, b) => a + b);
+    const prod = [2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n, 10n, 11n].reduce((a, b) => a * b);
+    assert.equal(o.map('m').get(x), prod);
+  } finally {
+    o.close();
+  }
+});
