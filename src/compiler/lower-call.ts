@@ -4,6 +4,7 @@
  * go through a stack slot), ring buffers, atomics, printk (format strings in .rodata).
  */
 import { helperByName } from '../abi/index.js';
+import { changesPacket } from './effects.js';
 import { ARG_REGS, FP, type Opnd, R0, type VReg } from './ir.js';
 import type { FnBuilder, Val } from './lower-fn.js';
 import { width } from './lower-fn.js';
@@ -11,6 +12,7 @@ import { cast, clean, ctxReg, inReg, opnd, value } from './lower-expr.js';
 import { bindingView, placeOf, viewOf } from './lower-mem.js';
 import { type LogSiteFn, lowerLog } from './lower-log.js';
 import { lowerInline } from './lower-stmt.js';
+import { SIZE } from './mem-access.js';
 import type { TExpr } from './typed.js';
 import { INT, type MapDef, type Ty, VOID, isAggregate, sizeOf } from './types.js';
 
@@ -71,8 +73,7 @@ export function addrOf(fb: FnBuilder, e: TExpr, ty: Ty): VReg {
   const v = value(fb, e);
   const size = sizeOf(ty);
   const slot = fb.allocTemp(size, size);
-  const sizes = { 1: 'u8', 2: 'u16', 4: 'u32', 8: 'u64' } as const;
-  fb.emit({ op: 'st', size: sizes[size as 1 | 2 | 4 | 8], base: FP, off: slot, src: opnd(fb, v, size === 8 ? 64 : 32), pos: e.pos });
+  fb.emit({ op: 'st', size: SIZE[size as 1 | 2 | 4 | 8], base: FP, off: slot, src: opnd(fb, v, size === 8 ? 64 : 32), pos: e.pos });
   return fb.stackAddr(slot);
 }
 
@@ -226,7 +227,7 @@ export function lowerIntrinsic(fb: FnBuilder, e: TExpr & { k: 'intrinsic' }): Va
   if (SKB_HELPERS.has(e.name) || TASK_HELPERS.has(e.name)) {
     const args: Arg[] = a.map((x) => (x.ty.k === 'ctx' ? ctxReg(fb, x) : scalar(x)));
     const r = callHelper(fb, e.name, args, pos, e.ty);
-    if (PACKET_CHANGING.has(e.name)) fb.reloadPacket();
+    if (changesPacket(e.name)) fb.reloadPacket();
     return r;
   }
   throw new Error(`no lowering for intrinsic ${e.name}`);
@@ -239,11 +240,6 @@ const SKB_HELPERS = new Set([
   'msg_apply_bytes', 'msg_cork_bytes', 'msg_pull_data', 'msg_push_data', 'msg_pop_data',
 ]);
 const TASK_HELPERS = new Set(['get_current_pid_tgid', 'get_current_uid_gid', 'get_current_cgroup_id']);
-/** The verifier forgets packet pointers after these (bpf_helper_changes_pkt_data): reload data/data_end. */
-const PACKET_CHANGING = new Set([
-  'l3_csum_replace', 'l4_csum_replace', 'clone_redirect', 'skb_change_head', 'skb_change_tail', 'skb_pull_data',
-  'skb_vlan_push', 'skb_vlan_pop', 'skb_adjust_room', 'msg_pull_data', 'msg_push_data', 'msg_pop_data',
-]);
 
 /** Calls a helper that fills the `size` bytes at FP+`off`; returns its result (< 0: failed). */
 export function bufferCall(fb: FnBuilder, e: TExpr & { k: 'bufcall' }, off: number, size: number): VReg {

@@ -9,14 +9,13 @@ import { type Block, FP, type VReg } from './ir.js';
 import { type Binding, type FnBuilder, type Val, type View, width } from './lower-fn.js';
 import { arithVals, cast, clean, copy, ctxReg, facts, opnd, value } from './lower-expr.js';
 import { bufferCall, nullablePtr } from './lower-call.js';
+import { SIZE } from './mem-access.js';
 import type { TExpr } from './typed.js';
 import { INT, type IntTy, type Ty, alignOf, isAggregate, sizeOf } from './types.js';
 
 export type Place =
   | { k: 'reg'; r: VReg; ty: Ty }
   | { k: 'mem'; base: VReg; off: number; ty: Ty; bits?: { shift: number; width: number } };
-
-const SIZE = { 1: 'u8', 2: 'u16', 4: 'u32', 8: 'u64' } as const;
 
 export function placeOf(fb: FnBuilder, e: TExpr): Place {
   switch (e.k) {

@@ -16,41 +16,14 @@
  * stack address without a known size (everything above that address). Map helpers read their
  * key and value (sizes from the lowering: `argBytes`) and write neither.
  */
-import { helperById } from '../abi/index.js';
 import { domTree } from './dominators.js';
-import { type Block, FIRST_VREG, FP, type Func, type Inst, R0, type VReg, defs, successors, termUses, uses } from './ir.js';
+import { type MemArg, memArgs } from './effects.js';
+import { type Block, FIRST_VREG, FP, type Func, type Inst, type VReg, defs, successors, termUses, uses } from './ir.js';
+import { BYTES, stackPointers } from './mem-access.js';
 
 /** Bytes [lo, hi) relative to r10. */
 type Range = readonly [number, number];
 const ANY: Range = [-(1 << 30), 1 << 30];
-const BYTES: Record<string, number> = { u8: 1, u16: 2, u32: 4, u64: 8 };
-
-/** Memory arguments of helpers: pointer register, size register, and whether it is read and/or written. */
-interface MemArg {
-  ptr: number;
-  size: number;
-  r: boolean;
-  w: boolean;
-}
-const fills = (ptr: number, size: number): MemArg => ({ ptr, size, r: false, w: true });
-const reads = (ptr: number, size: number): MemArg => ({ ptr, size, r: true, w: false });
-const probe = [fills(1, 2), reads(3, 2)];
-const MEM_ARGS: Record<string, MemArg[]> = {
-  get_current_comm: [fills(1, 2)],
-  probe_read: probe, probe_read_str: probe,
-  probe_read_kernel: probe, probe_read_user: probe, probe_read_kernel_str: probe, probe_read_user_str: probe,
-  skb_load_bytes: [fills(3, 4)],
-  skb_load_bytes_relative: [fills(3, 4)],
-  sysctl_get_name: [fills(2, 3)],
-  sysctl_get_current_value: [fills(2, 3)],
-  sysctl_get_new_value: [fills(2, 3)],
-  ringbuf_output: [reads(2, 3)],
-  trace_printk: [reads(1, 2)],
-  csum_diff: [reads(1, 2), reads(3, 4)],
-  sysctl_set_new_value: [reads(2, 3)],
-  skb_store_bytes: [reads(3, 4)],
-  fib_lookup: [{ ptr: 2, size: 3, r: true, w: true }],
-};
 
 interface Access {
   reads: Range[];
@@ -75,7 +48,7 @@ class Frame {
   readonly nuses: Uint32Array;
 
   constructor(readonly f: Func) {
-    this.mayStack = stackRegs(f);
+    this.mayStack = stackPointers(f);
     this.ndefs = new Uint32Array(f.nregs);
     this.nuses = new Uint32Array(f.nregs);
     const cand = new Map<VReg, number>();
@@ -147,7 +120,7 @@ class Frame {
 
   private callAccess(b: Block, k: number, i: Inst & { op: 'call' | 'callsub' }): Access {
     const acc: Access = { reads: [], writes: [] };
-    const known = i.op === 'call' ? MEM_ARGS[helperById(i.helper)?.name ?? ''] ?? [] : [];
+    const known = memArgs(i);
     for (let reg = 1; reg <= i.nargs; reg++) {
       const a = this.arg(b, k, reg);
       if (!a.stack) continue;
@@ -162,35 +135,9 @@ class Frame {
   }
 }
 
-/**
- * Registers that may point into the stack: r10 and what is computed from it. Argument registers
- * are read as values only at entry (calls clobber them), where they are the context — or, in a
- * @noinline function, possibly the caller's stack; r0 after a bpf-to-bpf call may be a pointer
- * it was given.
- */
-function stackRegs(f: Func): Set<VReg> {
-  const ms = new Set<VReg>([FP]);
-  const phys = (r: VReg): boolean => (r === R0 ? f.blocks.some((b) => b.insts.some((i) => i.op === 'callsub')) : f.sub === true);
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const b of f.blocks) {
-      for (let k = 0; k < b.insts.length; k++) {
-        const i = b.insts[k];
-        if ((i.op !== 'mov' && i.op !== 'alu') || i.src.r === undefined || i.dst < FIRST_VREG || ms.has(i.dst)) continue;
-        const s = i.src.r;
-        if (ms.has(s) || (s < FIRST_VREG && s !== FP && phys(s))) {
-          ms.add(i.dst);
-          changed = true;
-        }
-      }
-    }
-  }
-  return ms;
-}
-
 const overlaps = (rs: Range[], x: Range): boolean => rs.some((r) => r[0] < x[1] && x[0] < r[1]);
 
-const fillOf = (i: Inst): MemArg | undefined => (i.op === 'call' ? MEM_ARGS[helperById(i.helper)?.name ?? '']?.find((m) => m.w && !m.r) : undefined);
+const fillOf = (i: Inst): MemArg | undefined => memArgs(i).find((m) => m.w && !m.r);
 
 export function forwardBuffers(f: Func): void {
   if (!f.blocks.some((b) => b.insts.some((i) => fillOf(i)))) return;

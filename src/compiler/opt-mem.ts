@@ -13,14 +13,16 @@
  *    point into the stack (a copy of r10 + k, or a @noinline function's parameter);
  *  - a call changes what its helper may write (effects.ts).
  */
+import type { Size } from '../insn/types.js';
 import { callEffect } from './effects.js';
 import { domTree } from './dominators.js';
 import { type Block, FIRST_VREG, FP, type Func, type Inst, type VReg, defs } from './ir.js';
+import { BYTES, stackPointers } from './mem-access.js';
 
 interface Load {
   base: VReg;
   off: number;
-  size: string;
+  size: Size;
   dst: VReg;
   /** Base is r10: only stack stores can change it. */
   stack: boolean;
@@ -42,8 +44,6 @@ interface State {
   /** Copy representative: `rep.get(a) === b` while a and b hold the same value. */
   rep: Map<VReg, VReg>;
 }
-
-const BYTES: Record<string, number> = { u8: 1, u16: 2, u32: 4, u64: 8 };
 
 export function reuseValues(f: Func): void {
   const t = domTree(f);
@@ -108,26 +108,4 @@ function kill(s: State, r: VReg): void {
   s.rep.forEach((v, k) => {
     if (v === r) s.rep.delete(k);
   });
-}
-
-/**
- * Registers that may point into the stack: r10, copies of it and sums with it, and in a
- * @noinline function its parameters (views of the caller's stack arrive as pointers).
- */
-function stackPointers(f: Func): Set<VReg> {
-  const ms = new Set<VReg>([FP]);
-  if (f.sub) for (let r = 1; r <= 5; r++) ms.add(r);
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const b of f.blocks) {
-      for (let k = 0; k < b.insts.length; k++) {
-        const i = b.insts[k];
-        if ((i.op === 'mov' || i.op === 'alu') && i.src.r !== undefined && ms.has(i.src.r) && !ms.has(i.dst)) {
-          ms.add(i.dst);
-          changed = true;
-        }
-      }
-    }
-  }
-  return ms;
 }
